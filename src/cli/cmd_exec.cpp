@@ -1,0 +1,4 @@
+#include "commands.h"
+namespace dnnsplit::cli {
+void add_exec_command(CLI::App& app) { (void)app; }
+}  // namespace dnnsplit::cli
