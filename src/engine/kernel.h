@@ -106,13 +106,63 @@ inline int64_t map_index(const std::vector<int64_t>& map, int64_t i) {
 // `fill` when index[i] < 0.
 Tensor gather_flat(const Tensor& src, Shape shape, const std::vector<int64_t>& index, double fill = 0.0);
 
+// src broadcast (numpy rules, src's shape must broadcast to `shape`) to `shape`.
+Tensor broadcast_to(const Tensor& src, const Shape& shape);
+
 // Integer list from a 1-D (or scalar) integer tensor input, e.g. Reshape's shape.
 std::vector<int64_t> int_list(const KernelContext& ctx, size_t input);
 // One scalar value of an input as double (for Clip min/max, Range, ...).
 double scalar_input(const KernelContext& ctx, size_t input);
 
+// ---- sliding windows (Conv, pools) ------------------------------------------------------------
+// Spatial geometry of a windowed op from its attributes auto_pad, pads, strides, dilations.
+struct Window {
+  Shape in, kernel, out;  // spatial extents
+  std::vector<int64_t> strides, dilations, pad_begin, pad_end;
+  int64_t in_size() const { return shape_numel(in); }
+  int64_t out_size() const { return shape_numel(out); }
+  int64_t kernel_size() const { return shape_numel(kernel); }
+};
+// ceil_mode: output extents rounded up, a last window starting in the end padding is dropped.
+Window make_window(const KernelContext& ctx, const Shape& in_spatial, const Shape& kernel, bool ceil_mode);
+// Tap table, layout [kernel position][output position] (both row-major): the flat spatial
+// input index each tap reads, or in_size() when it falls into the padding.
+std::vector<int64_t> window_taps(const Window& window);
+
 // Every input tensor (present) has the same element type as input `first`.
 void require_same_types(const KernelContext& ctx, const std::vector<size_t>& input_indices);
 void require_float(const KernelContext& ctx, size_t input);
+
+}  // namespace dnnsplit::engine
+
+namespace dnnsplit::engine {
+
+// Elementwise map of a float input (float32 or float64): computed in double, rounded once to
+// the input's type.
+template <typename F>
+Tensor map_float(const KernelContext& ctx, size_t input, F f) {
+  require_float(ctx, input);
+  const Tensor& x = ctx.in(input);
+  Tensor out = Tensor::zeros(x.type, x.shape);
+  visit_storage(x.type, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int64_t>) {
+      const auto& src = values<T>(x);
+      auto& dst = values<T>(out);
+      for (size_t i = 0; i < src.size(); ++i) dst[i] = static_cast<T>(f(static_cast<double>(src[i])));
+    }
+  });
+  return out;
+}
+
+// Like map_float, with integer inputs mapped by g(int64) and wrapped to the element type.
+template <typename F, typename G>
+Tensor map_numeric(const KernelContext& ctx, size_t input, F f, G g) {
+  const Tensor& x = ctx.in(input);
+  if (x.is_float()) return map_float(ctx, input, f);
+  Tensor out = Tensor::zeros(x.type, x.shape);
+  for (size_t i = 0; i < x.i64.size(); ++i) out.i64[i] = wrap_int(g(x.i64[i]), x.type);
+  return out;
+}
 
 }  // namespace dnnsplit::engine

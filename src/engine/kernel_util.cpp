@@ -136,6 +136,11 @@ Tensor gather_flat(const Tensor& src, Shape shape, const std::vector<int64_t>& i
   return out;
 }
 
+Tensor broadcast_to(const Tensor& src, const Shape& shape) {
+  if (src.shape == shape) return src;
+  return gather_flat(src, shape, broadcast_index(shape, src.shape));
+}
+
 std::vector<int64_t> int_list(const KernelContext& ctx, size_t input) {
   const Tensor& t = ctx.in(input);
   ctx.require(!t.is_float(), ctx.describe_input(input) + " must be an integer tensor");

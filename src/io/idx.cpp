@@ -63,7 +63,7 @@ IdxArray read_idx_ubyte(const std::string& path, int ndims, int64_t max_items) {
   check(magic[0] == 0 && magic[1] == 0,
         path + ": not an IDX file (the magic number must start with two zero bytes)");
   check(magic[2] == kTypeUnsignedByte,
-        path + ": IDX element type 0x" + std::to_string(magic[2]) + " is not unsigned byte (0x08)");
+        path + ": IDX element type " + hex_byte(magic[2]) + " is not unsigned byte (0x08)");
   check(magic[3] == ndims, path + ": IDX file has " + std::to_string(magic[3]) + " dimensions, expected " +
                                std::to_string(ndims));
 

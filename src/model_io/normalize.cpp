@@ -200,18 +200,17 @@ void fold_constants(ir::Graph& graph) {
       kept.push_back(std::move(node));
       continue;
     }
+    std::optional<ir::QuantType> quant;
     std::vector<const Tensor*> inputs;
     for (int in : node.inputs) inputs.push_back(in >= 0 ? &*graph.tensor(in).constant : nullptr);
     std::vector<Tensor> results;
     try {
+      if (ir::is_quant_op(node) || ir::is_bipolar_quant_op(node)) quant = quant_node_type(graph, node);
       results = engine::run_node(node, inputs, graph.opset);
     } catch (const Error& e) {
       throw Error(graph.source_path + ": " + e.what());
     }
-    std::optional<ir::QuantType> quant;
-    if (ir::is_quant_op(node) || ir::is_bipolar_quant_op(node)) {
-      quant = quant_node_type(graph, node);
-    } else if (preserves_grid(node) && graph.tensor(node.inputs[0]).quant) {
+    if (!quant && preserves_grid(node) && graph.tensor(node.inputs[0]).quant) {
       quant = graph.tensor(node.inputs[0]).quant;
       const size_t in_rank = graph.tensor(node.inputs[0]).shape.size();
       quant->channel_axis = channel_axis_after(node, quant->channel_axis, in_rank, results[0].shape.size());
