@@ -14,6 +14,9 @@ namespace dnnsplit {
 // Where the Debian package puts the files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 inline constexpr int kFashionMnistClasses = 10;
+// Label i names class i (from the dataset's README).
+inline constexpr const char* kFashionMnistClassNames[kFashionMnistClasses] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 
 struct Dataset {
   int64_t count = 0;             // number of images

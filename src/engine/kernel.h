@@ -53,6 +53,10 @@ std::vector<OpSpec> qonnx_ops();  // looked up only for QONNX domains
 // The spec for a node, or nullptr when the engine does not implement it.
 const OpSpec* find_op(const ir::Node& node);
 
+// Throws Error naming the node when the engine lacks the op or the input count is wrong
+// (present[i]: input i is given).
+void check_node_arity(const ir::Node& node, size_t input_count, const std::vector<bool>& present);
+
 // ---- typed storage access ------------------------------------------------------------------
 // Kernels are templates over the storage type: float (float32), double (float64) or int64_t
 // (every integer type and bool).
@@ -100,6 +104,20 @@ Shape broadcast_two(const KernelContext& ctx, const Shape& a, const Shape& b, co
 std::vector<int64_t> broadcast_index(const Shape& out, const Shape& in);
 inline int64_t map_index(const std::vector<int64_t>& map, int64_t i) {
   return map.empty() ? i : map[static_cast<size_t>(i)];
+}
+
+// Calls fn(flat_index, coords) for every element of `shape`, in row-major order.
+template <typename Fn>
+void for_each_coord(const Shape& shape, Fn fn) {
+  const int64_t total = shape_numel(shape);
+  std::vector<int64_t> coords(shape.size(), 0);
+  for (int64_t i = 0; i < total; ++i) {
+    fn(i, static_cast<const std::vector<int64_t>&>(coords));
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++coords[d] < shape[d]) break;
+      coords[d] = 0;
+    }
+  }
 }
 
 // Copies src elements into a new tensor of shape `shape`: element i takes src[index[i]], or

@@ -31,6 +31,11 @@ struct ExactLinearPlan {
 // naming the node and tensor when a data value is not on the announced grid.
 std::vector<Tensor> run_linear_exact(const KernelContext& ctx, const ExactLinearPlan& plan);
 
+// Runs the node's kernel (or, given a plan, its exact integer path) on inputs whose count has
+// been checked: the one place kernels run, so every error names the node.
+std::vector<Tensor> execute_node(const OpSpec& spec, const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                                 int64_t opset, const ir::Graph* graph, const ExactLinearPlan* exact);
+
 // Axis of the weight that holds the output channels (Conv: 0, MatMul: last, Gemm: 1 or 0
 // with transB), or -1 when the op/weight cannot take the exact path.
 int64_t weight_output_axis(const ir::Node& node, size_t weight_rank);

@@ -85,14 +85,19 @@ std::vector<Tensor> hard_swish_kernel(const KernelContext& ctx) {
   return {map_float(ctx, 0, [](double x) { return x * std::max(0.0, std::min(1.0, x / 6.0 + 0.5)); })};
 }
 
-// PRelu: slope broadcasts to X (unidirectionally).
+// PRelu: slope broadcasts to X (unidirectionally). Before opset 7 a 1-D slope of C values is
+// per channel (axis 1).
 std::vector<Tensor> prelu_kernel(const KernelContext& ctx) {
   require_float(ctx, 0);
   require_same_types(ctx, {0, 1});
   const Tensor& x = ctx.in(0);
-  const Shape shape = broadcast_shapes(ctx, {0, 1});
+  Shape slope_shape = ctx.in(1).shape;
+  if (ctx.opset < 7 && slope_shape.size() == 1 && x.shape.size() >= 2 && slope_shape[0] == x.shape[1]) {
+    slope_shape.resize(x.shape.size() - 1, 1);
+  }
+  const Shape shape = broadcast_two(ctx, x.shape, slope_shape, "slope " + ctx.describe_input(1));
   ctx.require(shape == x.shape, "slope " + ctx.describe_input(1) + " does not broadcast to " + ctx.describe_input(0));
-  const auto slope_map = broadcast_index(shape, ctx.in(1).shape);
+  const auto slope_map = broadcast_index(shape, slope_shape);
   Tensor out = Tensor::zeros(x.type, shape);
   for (int64_t i = 0; i < x.numel(); ++i) {
     const double v = x.at(i);

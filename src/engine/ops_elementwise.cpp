@@ -10,12 +10,32 @@ namespace dnnsplit::engine {
 
 namespace {
 
+// Shape of input b as it broadcasts: before opset 7, arithmetic ops with broadcast=1 and an
+// 'axis' attribute align b's dimensions with a's starting at axis.
+Shape aligned_shape(const KernelContext& ctx, size_t a, size_t b) {
+  Shape shape = ctx.in(b).shape;
+  if (ctx.opset < 7 && ctx.node.attr_int_or("broadcast", 0) != 0 && ctx.node.has_attr("axis")) {
+    const auto rank = static_cast<int64_t>(ctx.in(a).shape.size());
+    const int64_t axis = normalize_axis(ctx, ctx.node.attr_int("axis"), rank, "axis");
+    const auto trailing = rank - axis - static_cast<int64_t>(shape.size());
+    ctx.require(trailing >= 0, ctx.describe_input(b) + " does not fit " + ctx.describe_input(a) + " at axis " +
+                                   std::to_string(axis));
+    shape.insert(shape.end(), static_cast<size_t>(trailing), 1);
+  }
+  return shape;
+}
+
+Shape pair_shape(const KernelContext& ctx, size_t a, size_t b) {
+  return broadcast_two(ctx, ctx.in(a).shape, aligned_shape(ctx, a, b),
+                       ctx.describe_input(a) + " and " + ctx.describe_input(b));
+}
+
 // Calls fn(i, index_in_a, index_in_b) for every element of the broadcast of inputs a and b.
 template <typename Fn>
 Shape for_each_pair(const KernelContext& ctx, size_t a, size_t b, Fn fn) {
-  const Shape out = broadcast_shapes(ctx, {a, b});
+  const Shape out = pair_shape(ctx, a, b);
   const auto ma = broadcast_index(out, ctx.in(a).shape);
-  const auto mb = broadcast_index(out, ctx.in(b).shape);
+  const auto mb = broadcast_index(out, aligned_shape(ctx, a, b));
   const int64_t n = shape_numel(out);
   for (int64_t i = 0; i < n; ++i) fn(static_cast<size_t>(i), map_index(ma, i), map_index(mb, i));
   return out;
@@ -55,7 +75,7 @@ std::vector<Tensor> arith_kernel(const KernelContext& ctx) {
   require_same_types(ctx, {0, 1});
   const Tensor& a = ctx.in(0);
   const Tensor& b = ctx.in(1);
-  Tensor out = Tensor::zeros(a.type, broadcast_shapes(ctx, {0, 1}));
+  Tensor out = Tensor::zeros(a.type, pair_shape(ctx, 0, 1));
   visit_storage(a.type, [&](auto tag) {
     using T = decltype(tag);
     const auto& va = values<T>(a);
@@ -94,7 +114,7 @@ int64_t int_pow(int64_t base, int64_t exponent) {
 std::vector<Tensor> pow_kernel(const KernelContext& ctx) {
   const Tensor& a = ctx.in(0);
   const Tensor& b = ctx.in(1);
-  Tensor out = Tensor::zeros(a.type, broadcast_shapes(ctx, {0, 1}));
+  Tensor out = Tensor::zeros(a.type, pair_shape(ctx, 0, 1));
   for_each_pair(ctx, 0, 1, [&](size_t i, int64_t ia, int64_t ib) {
     if (a.is_float()) {
       const double r = std::pow(a.at(ia), b.at(ib));
@@ -117,7 +137,7 @@ std::vector<Tensor> mod_kernel(const KernelContext& ctx) {
   const Tensor& b = ctx.in(1);
   const bool fmod = ctx.node.attr_int_or("fmod", 0) != 0;
   ctx.require(fmod || !a.is_float(), "attribute 'fmod' must be 1 for float inputs");
-  Tensor out = Tensor::zeros(a.type, broadcast_shapes(ctx, {0, 1}));
+  Tensor out = Tensor::zeros(a.type, pair_shape(ctx, 0, 1));
   for_each_pair(ctx, 0, 1, [&](size_t i, int64_t ia, int64_t ib) {
     if (a.is_float()) {
       const double r = std::fmod(a.at(ia), b.at(ib));
@@ -160,7 +180,7 @@ std::vector<Tensor> compare_kernel(const KernelContext& ctx) {
   require_same_types(ctx, {0, 1});
   const Tensor& a = ctx.in(0);
   const Tensor& b = ctx.in(1);
-  Tensor out = Tensor::zeros(ElemType::kBool, broadcast_shapes(ctx, {0, 1}));
+  Tensor out = Tensor::zeros(ElemType::kBool, pair_shape(ctx, 0, 1));
   for_each_pair(ctx, 0, 1, [&](size_t i, int64_t ia, int64_t ib) {
     const int c = compare_values(a, ia, b, ib);
     bool r = false;
@@ -185,7 +205,7 @@ std::vector<Tensor> logic_kernel(const KernelContext& ctx) {
   }
   const Tensor& a = ctx.in(0);
   const Tensor& b = ctx.in(1);
-  Tensor out = Tensor::zeros(ElemType::kBool, broadcast_shapes(ctx, {0, 1}));
+  Tensor out = Tensor::zeros(ElemType::kBool, pair_shape(ctx, 0, 1));
   for_each_pair(ctx, 0, 1, [&](size_t i, int64_t ia, int64_t ib) {
     const bool x = a.i64[static_cast<size_t>(ia)] != 0;
     const bool y = b.i64[static_cast<size_t>(ib)] != 0;

@@ -45,8 +45,10 @@ Dataset load_fashion_mnist(const std::string& split, int64_t limit, const std::s
         images_path + ": images are " + std::to_string(images.dims[1]) + "x" + std::to_string(images.dims[2]) +
             ", Fashion-MNIST images are 28x28");
   for (size_t i = 0; i < labels.data.size(); ++i) {
-    check(labels.data[i] < kFashionMnistClasses, labels_path + ": label " + std::to_string(i) + " is " +
-                                                     std::to_string(labels.data[i]) + ", not a class 0..9");
+    if (labels.data[i] >= kFashionMnistClasses) {
+      throw Error(labels_path + ": label " + std::to_string(i) + " is " + std::to_string(labels.data[i]) +
+                  ", not a class 0..9");
+    }
   }
   Dataset data;
   data.count = images.items_read;

@@ -120,9 +120,10 @@ Tensor parse_npy(std::string_view bytes, const std::string& name_for_messages) {
   // The element count and byte count must fit before anything is allocated.
   uint64_t count = 1;
   for (int64_t d : header.shape) {
-    check(!__builtin_mul_overflow(count, static_cast<uint64_t>(d), &count) &&
-              count <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
-          file + ": field 'shape' " + shape_to_string(header.shape) + " has more elements than fit in 64 bits");
+    if (__builtin_mul_overflow(count, static_cast<uint64_t>(d), &count) ||
+        count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      throw Error(file + ": field 'shape' " + shape_to_string(header.shape) + " has more elements than fit in 64 bits");
+    }
   }
   uint64_t data_bytes = 0;
   check(!__builtin_mul_overflow(count, npy.size, &data_bytes),
@@ -155,8 +156,10 @@ Tensor parse_npy(std::string_view bytes, const std::string& name_for_messages) {
     }
     if (npy.type == ElemType::kBool) {
       for (size_t i = 0; i < n; ++i) {
-        check(t.i64[i] <= 1, file + ": bool element " + std::to_string(i) + " is byte " + std::to_string(t.i64[i]) +
-                                 ", not 0 or 1");
+        if (t.i64[i] > 1) {
+          throw Error(file + ": bool element " + std::to_string(i) + " is byte " + std::to_string(t.i64[i]) +
+                      ", not 0 or 1");
+        }
       }
     }
   }
@@ -170,7 +173,9 @@ std::string npy_to_bytes(const Tensor& tensor) {
   const size_t size = elem_size(tensor.type);
   const std::string what = "writing a " + elem_type_name(tensor.type) + " tensor of shape " +
                            shape_to_string(tensor.shape) + " as .npy";
-  for (int64_t d : tensor.shape) check(d >= 0, what + ": negative dimension");
+  for (int64_t d : tensor.shape) {
+    if (d < 0) throw Error(what + ": negative dimension");
+  }
   const size_t stored = tensor.type == ElemType::kFloat    ? tensor.f32.size()
                         : tensor.type == ElemType::kDouble ? tensor.f64.size()
                                                            : tensor.i64.size();
@@ -197,8 +202,10 @@ std::string npy_to_bytes(const Tensor& tensor) {
     }
     for (size_t i = 0; i < n; ++i) {
       const int64_t v = tensor.i64[i];
-      check(v >= lo && v <= hi, what + ": value " + std::to_string(v) + " at index " + std::to_string(i) +
-                                    " does not fit " + elem_type_name(tensor.type));
+      if (v < lo || v > hi) {
+        throw Error(what + ": value " + std::to_string(v) + " at index " + std::to_string(i) + " does not fit " +
+                    elem_type_name(tensor.type));
+      }
       store_le(out, static_cast<uint64_t>(v), size);
     }
   }

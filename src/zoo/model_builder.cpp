@@ -90,7 +90,7 @@ onnx::NodeProto& ModelBuilder::add_node(const std::string& op, const std::string
 }
 
 Act ModelBuilder::same_shape(const Act& x, const std::string& tensor, Stats stats) const {
-  return Act{tensor, x.shape, std::move(stats)};
+  return Act{tensor, x.shape, std::move(stats), {}};
 }
 
 Act ModelBuilder::input_uint8(const std::string& name, Shape shape) {
@@ -103,7 +103,8 @@ Act ModelBuilder::input_uint8(const std::string& name, Shape shape) {
   std::vector<double> values(256);
   for (int v = 0; v < 256; ++v) values[static_cast<size_t>(v)] = v;
   const auto pixel = ChannelStats::discrete(values, std::vector<double>(256, 1.0 / 256));
-  return Act{name, std::move(shape), Stats(static_cast<size_t>(shape.at(1)), pixel)};
+  const auto channels = static_cast<size_t>(shape.at(1));
+  return Act{name, std::move(shape), Stats(channels, pixel), {}};
 }
 
 Act ModelBuilder::elementwise(const Act& x, const std::string& node, const std::string& op,
@@ -180,7 +181,9 @@ Act ModelBuilder::quant(const Act& x, const std::string& node, const ActQuant& q
       return code * s;
     })[0]);
   }
-  return same_shape(x, proto.output(0), std::move(out));
+  Act result = same_shape(x, proto.output(0), std::move(out));
+  result.quant_scale = scales;
+  return result;
 }
 
 Act ModelBuilder::relu(const Act& x, const std::string& node) {

@@ -23,6 +23,7 @@ struct Act {
   std::string name;
   Shape shape;
   Stats stats;  // one entry per channel
+  std::vector<float> quant_scale;  // the scale of the Quant node that produced it, if one did
   int64_t channels() const { return shape.at(1); }
 };
 

@@ -56,7 +56,7 @@ Act ModelBuilder::conv(const Act& x, const std::string& node, int64_t out_channe
   }
   const int64_t h = (x.shape[2] + 2 * pad - kernel) / stride + 1;
   const int64_t wd = (x.shape[3] + 2 * pad - kernel) / stride + 1;
-  return Act{proto.output(0), {x.shape[0], out_channels, h, wd}, std::move(out)};
+  return Act{proto.output(0), {x.shape[0], out_channels, h, wd}, std::move(out), {}};
 }
 
 Act ModelBuilder::matmul(const Act& x, const std::string& node, int64_t out_features, const WeightQuant& wq) {
@@ -73,7 +73,7 @@ Act ModelBuilder::matmul(const Act& x, const std::string& node, int64_t out_feat
     }
     out.push_back(ChannelStats::normal(acc.mean, acc.var));
   }
-  return Act{proto.output(0), {x.shape[0], out_features}, std::move(out)};
+  return Act{proto.output(0), {x.shape[0], out_features}, std::move(out), {}};
 }
 
 Act ModelBuilder::batch_norm(const Act& x, const std::string& node, float epsilon) {
@@ -105,7 +105,7 @@ Act ModelBuilder::max_pool(const Act& x, const std::string& node, int64_t kernel
   set_ints_attr(proto, "pads", {0, 0, 0, 0});
   set_ints_attr(proto, "strides", {stride, stride});
   const Shape shape{x.shape[0], x.shape[1], (x.shape[2] - kernel) / stride + 1, (x.shape[3] - kernel) / stride + 1};
-  return Act{proto.output(0), shape, max_of_stats(x.stats, static_cast<int>(kernel * kernel))};
+  return Act{proto.output(0), shape, max_of_stats(x.stats, static_cast<int>(kernel * kernel)), {}};
 }
 
 Act ModelBuilder::average_pool(const Act& x, const std::string& node, int64_t kernel, int64_t stride) {
@@ -114,13 +114,13 @@ Act ModelBuilder::average_pool(const Act& x, const std::string& node, int64_t ke
   set_ints_attr(proto, "pads", {0, 0, 0, 0});
   set_ints_attr(proto, "strides", {stride, stride});
   const Shape shape{x.shape[0], x.shape[1], (x.shape[2] - kernel) / stride + 1, (x.shape[3] - kernel) / stride + 1};
-  return Act{proto.output(0), shape, mean_of_stats(x.stats, static_cast<int>(kernel * kernel))};
+  return Act{proto.output(0), shape, mean_of_stats(x.stats, static_cast<int>(kernel * kernel)), {}};
 }
 
 Act ModelBuilder::global_average_pool(const Act& x, const std::string& node) {
   auto& proto = add_node("GlobalAveragePool", node, {x.name});
   return Act{proto.output(0), {x.shape[0], x.shape[1], 1, 1},
-             mean_of_stats(x.stats, static_cast<int>(x.shape[2] * x.shape[3]))};
+             mean_of_stats(x.stats, static_cast<int>(x.shape[2] * x.shape[3])), {}};
 }
 
 Act ModelBuilder::trunc(const Act& x, const std::string& node, float scale, int in_bits, int out_bits) {
@@ -141,7 +141,7 @@ Act ModelBuilder::flatten(const Act& x, const std::string& node) {
   set_int_attr(proto, "axis", 1);
   int64_t inner = 1;
   for (size_t i = 2; i < x.shape.size(); ++i) inner *= x.shape[i];
-  return Act{proto.output(0), {x.shape[0], x.channels() * inner}, repeat_stats(x.stats, inner)};
+  return Act{proto.output(0), {x.shape[0], x.channels() * inner}, repeat_stats(x.stats, inner), {}};
 }
 
 Act ModelBuilder::add(const Act& a, const Act& b, const std::string& node) {

@@ -6,39 +6,16 @@
 #include <filesystem>
 
 #include "dnnsplit/dataset.h"
+#include "idx_test_util.h"
 #include "io_test_util.h"
 
 namespace dnnsplit {
 namespace {
 
 using test::expect_error;
+using test::gzip;
+using test::idx;
 using test::TempDir;
-
-std::string gzip(const std::string& raw) {
-  z_stream stream{};
-  // windowBits 15 + 16: write a gzip wrapper, as the dataset files have.
-  EXPECT_EQ(deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, raw.size()) + 64, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  stream.avail_in = static_cast<uInt>(raw.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// IDX header: two zero bytes, type 0x08 (unsigned byte), dimension count, big-endian dims.
-std::string idx(const std::vector<uint32_t>& dims, const std::string& data, char type = 0x08) {
-  std::string out = {0, 0, type, static_cast<char>(dims.size())};
-  for (uint32_t d : dims) out += be32(d);
-  return out + data;
-}
 
 // Pixel value of image n at (y, x) in the synthetic set.
 uint8_t pixel(int n, int y, int x) { return static_cast<uint8_t>((n * 7 + y * 28 + x) % 256); }

@@ -123,7 +123,7 @@ TEST(NpyRead, RejectsBadFilesNamingFileAndField) {
       {with_descr("'<f2'"), {"'descr'", "float16"}},
       {with_descr("'x'"), {"'descr'"}},
       {with_descr("<f4"), {"'descr'", "quoted"}},
-      {with_descr("'<f4"), {"'descr'", "unterminated"}},
+      {npy_file("{'descr': '<f4", f4), {"'descr'", "unterminated"}},
       {npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", f4), {"'fortran_order'", "Fortran"}},
       {npy_file("{'descr': '<f4', 'fortran_order': 0, 'shape': (1,), }", f4), {"'fortran_order'", "True or False"}},
       {npy_file("{'descr': '<f4', 'fortran_order': False}", f4), {"'shape'"}},
@@ -158,11 +158,11 @@ TEST(NpyRead, MissingFileNamesIt) {
 }
 
 TEST(NpyWrite, BytesFollowTheSpec) {
-  // Header padded with spaces to 64 bytes in all, ending in '\n'; then the raw values.
+  // Header padded with spaces to a multiple of 64 bytes in all (here 128), ending in '\n'; then the raw values.
   const std::string dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }";
   const std::string expected_header =
-      "\x93NUMPY\x01\x00\x36\x00"s + dict + std::string(64 - 10 - dict.size() - 1, ' ') + "\n";
-  ASSERT_EQ(expected_header.size(), 64U);
+      "\x93NUMPY\x01\x00\x76\x00"s + dict + std::string(128 - 10 - dict.size() - 1, ' ') + "\n";
+  ASSERT_EQ(expected_header.size(), 128U);
   EXPECT_EQ(npy_to_bytes(Tensor::from_ints(ElemType::kUint8, {2}, {7, 255})), expected_header + "\x07\xff"s);
   const std::string scalar = npy_to_bytes(Tensor::from_floats({}, {1.0F}));
   EXPECT_NE(scalar.find("'shape': (), }"), std::string::npos);

@@ -1,0 +1,320 @@
+// SIMD window kernels, one copy per Highway target: channels are the vector lanes (NHWC), so
+// each lane runs exactly the generic kernel's sequence of operations for its channel.
+#include <algorithm>
+#include <cstring>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "conv_kernels_hwy.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "conv_kernels.h"
+#include "hwy_list.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace dnnsplit::kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET != HWY_SCALAR  // the generic kernels cover one-lane targets
+
+constexpr size_t kMaxLanes = HWY_MAX_BYTES / 4;
+
+// ---- depthwise integer ---------------------------------------------------------------------------
+
+void dwconv_u8s8_hwy(const DwArgs& args) {
+  const hn::ScalableTag<int32_t> d32;
+  const hn::Rebind<uint8_t, decltype(d32)> du8;
+  const size_t nr = hn::Lanes(d32);
+  const ConvGeometry& g = *args.g;
+  const auto pad = hn::Set(d32, args.pad_code);
+  alignas(64) uint8_t codes[kMaxLanes];
+  for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      uint8_t* dst = args.out + (oy * g.out_w + ox) * g.out_c;
+      for (int64_t c0 = 0; c0 < g.out_c; c0 += static_cast<int64_t>(nr)) {
+        auto acc = hn::Zero(d32);
+        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+          const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+            const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            const auto x = inside ? hn::PromoteTo(d32, hn::LoadU(du8, args.in + (iy * g.in_w + ix) * g.in_c + c0)) : pad;
+            const auto w = hn::LoadU(d32, args.w + (ky * g.kernel_w + kx) * args.c_padded + c0);
+            acc = hn::Add(acc, hn::Mul(x, w));
+          }
+        }
+        const int32_t* t = args.thresholds + (c0 / static_cast<int64_t>(nr)) * args.threshold_count * static_cast<int64_t>(nr);
+        auto below = hn::Zero(d32);
+        for (int q = 0; q < args.threshold_count; ++q) {
+          below = hn::Add(below, hn::VecFromMask(d32, acc < hn::LoadU(d32, t + static_cast<size_t>(q) * nr)));
+        }
+        hn::StoreU(hn::DemoteTo(du8, hn::Add(hn::Set(d32, args.threshold_count), below)), du8, codes);
+        std::memcpy(dst + c0, codes, static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(nr), g.out_c - c0)));
+      }
+    }
+  }
+}
+
+// ---- decode ---------------------------------------------------------------------------------------
+
+void decode_u8_f32_hwy(const DecodeArgs& args) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<int32_t, decltype(df)> di;
+  const hn::Rebind<uint8_t, decltype(df)> du8;
+  const auto nr = static_cast<int64_t>(hn::Lanes(df));
+  const auto a = hn::Set(di, args.a);
+  const auto b = hn::Set(di, args.b);
+  alignas(64) float tail[kMaxLanes];
+  for (int64_t p = 0; p < args.pixels; ++p) {
+    const uint8_t* in = args.in + p * args.channels;
+    float* out = args.out + p * args.channels;
+    for (int64_t c0 = 0; c0 < args.channels; c0 += nr) {
+      const auto q = hn::Add(hn::Mul(hn::PromoteTo(di, hn::LoadU(du8, in + c0)), a), b);
+      const auto v = hn::Mul(hn::ConvertTo(df, q), hn::LoadU(df, args.scale + c0));
+      if (c0 + nr <= args.channels) {
+        hn::StoreU(v, df, out + c0);
+      } else {
+        hn::StoreU(v, df, tail);
+        std::memcpy(out + c0, tail, static_cast<size_t>(args.channels - c0) * sizeof(float));
+      }
+    }
+  }
+}
+
+// ---- float path ----------------------------------------------------------------------------------
+// A block is nr = Lanes(float) channels: read as one float vector, summed as two double vectors
+// (exact float32 x float32 products, so fused and unfused multiply-adds agree), rounded back to
+// one float vector for the epilogue.
+
+using DF = hn::ScalableTag<float>;
+using DH = hn::Half<DF>;
+using DD = hn::Repartition<double, DF>;
+using DI = hn::Repartition<int32_t, DF>;
+
+HWY_INLINE void store_float_block(const FconvArgs& args, int64_t pixel, int64_t c0, hn::Vec<DD> lo, hn::Vec<DD> hi) {
+  const DF df;
+  const DH dh;
+  const DD dd;
+  const DI di;
+  const hn::Rebind<uint8_t, DI> du8;
+  const size_t nr = hn::Lanes(df);
+  const int64_t n_valid = std::min<int64_t>(static_cast<int64_t>(nr), args.g->out_c - c0);
+  if (args.bias != nullptr) {
+    lo = hn::Add(lo, hn::LoadU(dd, args.bias + c0));
+    hi = hn::Add(hi, hn::LoadU(dd, args.bias + c0 + static_cast<int64_t>(nr / 2)));
+  }
+  const auto y = hn::Combine(df, hn::DemoteTo(dh, hi), hn::DemoteTo(dh, lo));
+  if (args.out_codes == nullptr) {
+    float* dst = args.out_values + pixel * args.g->out_c + c0;
+    if (n_valid == static_cast<int64_t>(nr)) {
+      hn::StoreU(y, df, dst);
+    } else {
+      alignas(64) float values[kMaxLanes];
+      hn::StoreU(y, df, values);
+      std::memcpy(dst, values, static_cast<size_t>(n_valid) * sizeof(float));
+    }
+    return;
+  }
+  const float* t = args.thresholds + (c0 / static_cast<int64_t>(nr)) * args.threshold_count * static_cast<int64_t>(nr);
+  auto below = hn::Zero(di);  // minus the number of thresholds above y
+  for (int q = 0; q < args.threshold_count; ++q) {
+    below = hn::Add(below, hn::BitCast(di, hn::VecFromMask(df, y < hn::LoadU(df, t + static_cast<size_t>(q) * nr))));
+  }
+  const auto codes = hn::DemoteTo(du8, hn::Add(hn::Set(di, args.threshold_count), below));
+  uint8_t* dst = args.out_codes + pixel * args.g->out_c + c0;
+  if (n_valid == static_cast<int64_t>(nr)) {
+    hn::StoreU(codes, du8, dst);
+  } else {
+    alignas(64) uint8_t bytes[kMaxLanes];
+    hn::StoreU(codes, du8, bytes);
+    std::memcpy(dst, bytes, static_cast<size_t>(n_valid));
+  }
+}
+
+// One input vector of nr floats times weights w[0..nr) (doubles) into the block's two sums.
+HWY_INLINE void madd_block(const float* x, const double* w, hn::Vec<DD>& lo, hn::Vec<DD>& hi) {
+  const DF df;
+  const DH dh;
+  const DD dd;
+  const auto v = hn::LoadU(df, x);
+  const size_t half = hn::Lanes(dd);
+  lo = hn::MulAdd(hn::PromoteTo(dd, hn::LowerHalf(dh, v)), hn::LoadU(dd, w), lo);
+  hi = hn::MulAdd(hn::PromoteTo(dd, hn::UpperHalf(dh, v)), hn::LoadU(dd, w + half), hi);
+}
+
+// NB channel blocks of one pixel: 2 * NB independent chains of multiply-adds, so the adds
+// latency does not bound the loop.
+template <int NB, bool kInside>
+HWY_INLINE void fconv_dw_blocks(const FconvArgs& args, int64_t oy, int64_t ox, int64_t c0) {
+  const DD dd;
+  const auto nr = static_cast<int64_t>(hn::Lanes(DF()));
+  const ConvGeometry& g = *args.g;
+  const int64_t iy0 = oy * g.stride_h - g.pad_top;
+  const int64_t ix0 = ox * g.stride_w - g.pad_left;
+  hn::Vec<DD> lo[NB];
+  hn::Vec<DD> hi[NB];
+  for (int b = 0; b < NB; ++b) lo[b] = hi[b] = hn::Zero(dd);
+  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+    const int64_t iy = iy0 + ky * g.dilation_h;
+    if (!kInside && (iy < 0 || iy >= g.in_h)) continue;
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+      const int64_t ix = ix0 + kx * g.dilation_w;
+      if (!kInside && (ix < 0 || ix >= g.in_w)) continue;
+      const float* x = args.in + (iy * g.in_w + ix) * g.in_c + c0;
+      const double* w = args.w + (ky * g.kernel_w + kx) * args.c_padded + c0;
+      for (int b = 0; b < NB; ++b) madd_block(x + b * nr, w + b * nr, lo[b], hi[b]);
+    }
+  }
+  for (int b = 0; b < NB; ++b) store_float_block(args, oy * g.out_w + ox, c0 + b * nr, lo[b], hi[b]);
+}
+
+template <bool kInside>
+HWY_INLINE void fconv_dw_pixel(const FconvArgs& args, int64_t oy, int64_t ox) {
+  const auto nr = static_cast<int64_t>(hn::Lanes(DF()));
+  int64_t c0 = 0;
+  for (; c0 + 4 * nr <= args.g->out_c; c0 += 4 * nr) fconv_dw_blocks<4, kInside>(args, oy, ox, c0);
+  for (; c0 < args.g->out_c; c0 += nr) fconv_dw_blocks<1, kInside>(args, oy, ox, c0);
+}
+
+void fconv_f64_dw_hwy(const FconvArgs& args) {
+  const ConvGeometry& g = *args.g;
+  const int64_t y_span = (g.kernel_h - 1) * g.dilation_h;
+  const int64_t x_span = (g.kernel_w - 1) * g.dilation_w;
+  for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
+    const int64_t iy0 = oy * g.stride_h - g.pad_top;
+    const bool rows_inside = iy0 >= 0 && iy0 + y_span < g.in_h;
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      const int64_t ix0 = ox * g.stride_w - g.pad_left;
+      if (rows_inside && ix0 >= 0 && ix0 + x_span < g.in_w) {
+        fconv_dw_pixel<true>(args, oy, ox);
+      } else {
+        fconv_dw_pixel<false>(args, oy, ox);
+      }
+    }
+  }
+}
+
+// Dense: NB blocks of output channels share each broadcast input value.
+template <int NB>
+HWY_INLINE void fconv_dense_blocks(const FconvArgs& args, int64_t oy, int64_t ox, int64_t block0) {
+  const DD dd;
+  const auto nr = static_cast<int64_t>(hn::Lanes(DF()));
+  const auto half = static_cast<int64_t>(hn::Lanes(dd));
+  const ConvGeometry& g = *args.g;
+  const int64_t taps = g.taps();
+  hn::Vec<DD> lo[NB];
+  hn::Vec<DD> hi[NB];
+  for (int b = 0; b < NB; ++b) lo[b] = hi[b] = hn::Zero(dd);
+  const int64_t block_stride = g.in_c * taps * nr;
+  for (int64_t c = 0; c < g.in_c; ++c) {
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+        const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+        if (ix < 0 || ix >= g.in_w) continue;
+        const auto x = hn::Set(dd, static_cast<double>(args.in[(iy * g.in_w + ix) * g.in_c + c]));
+        const double* w = args.w + block0 * block_stride + (c * taps + ky * g.kernel_w + kx) * nr;
+        for (int b = 0; b < NB; ++b) {
+          lo[b] = hn::MulAdd(x, hn::LoadU(dd, w + b * block_stride), lo[b]);
+          hi[b] = hn::MulAdd(x, hn::LoadU(dd, w + b * block_stride + half), hi[b]);
+        }
+      }
+    }
+  }
+  for (int b = 0; b < NB; ++b) store_float_block(args, oy * g.out_w + ox, (block0 + b) * nr, lo[b], hi[b]);
+}
+
+void fconv_f64_dense_hwy(const FconvArgs& args) {
+  const auto nr = static_cast<int64_t>(hn::Lanes(DF()));
+  const ConvGeometry& g = *args.g;
+  const int64_t blocks = (g.out_c + nr - 1) / nr;
+  for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      int64_t b = 0;
+      for (; b + 4 <= blocks; b += 4) fconv_dense_blocks<4>(args, oy, ox, b);
+      for (; b < blocks; ++b) fconv_dense_blocks<1>(args, oy, ox, b);
+    }
+  }
+}
+
+#endif  // HWY_TARGET != HWY_SCALAR
+
+std::vector<DwKernel> dwconv_hwy_entries(int64_t* target) {
+  *target = HWY_TARGET;
+#if HWY_TARGET == HWY_SCALAR
+  return {};
+#else
+  const int nr = static_cast<int>(hn::Lanes(hn::ScalableTag<int32_t>()));
+  return {{"dwconv_u8s8_" + std::to_string(nr) + "c__" + hwy_target_suffix(HWY_TARGET), dwconv_u8s8_hwy, nr}};
+#endif
+}
+
+std::vector<DecodeKernel> decode_hwy_entries(int64_t* target) {
+  *target = HWY_TARGET;
+#if HWY_TARGET == HWY_SCALAR
+  return {};
+#else
+  const int nr = static_cast<int>(hn::Lanes(hn::ScalableTag<float>()));
+  return {{"decode_u8_f32_" + std::to_string(nr) + "c__" + hwy_target_suffix(HWY_TARGET), decode_u8_f32_hwy, nr}};
+#endif
+}
+
+std::vector<FconvKernel> fconv_hwy_entries(int64_t* target) {
+  *target = HWY_TARGET;
+#if HWY_TARGET == HWY_SCALAR
+  return {};
+#else
+  const int nr = static_cast<int>(hn::Lanes(DF()));
+  const std::string tile = std::to_string(nr) + "c__" + hwy_target_suffix(HWY_TARGET);
+  return {{"fconv_f64_dense_" + tile, fconv_f64_dense_hwy, nr, false}, {"fconv_f64_dw_" + tile, fconv_f64_dw_hwy, nr, true}};
+#endif
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace dnnsplit::kernels
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace dnnsplit::kernels {
+
+HWY_EXPORT(dwconv_hwy_entries);
+HWY_EXPORT(fconv_hwy_entries);
+HWY_EXPORT(decode_hwy_entries);
+
+DwKernel dwconv_generic_kernel();
+DecodeKernel decode_generic_kernel();
+
+const std::vector<DecodeKernel>& decode_kernels() {
+  static const std::vector<DecodeKernel> list = [] {
+    std::vector<DecodeKernel> out{decode_generic_kernel()};
+    for (auto& k : collect_hwy_kernels<DecodeKernel>(HWY_DISPATCH_TABLE(decode_hwy_entries))) out.push_back(std::move(k));
+    return out;
+  }();
+  return list;
+}
+FconvKernel fconv_generic_kernel(bool depthwise);
+
+const std::vector<DwKernel>& dwconv_kernels() {
+  static const std::vector<DwKernel> list = [] {
+    std::vector<DwKernel> out{dwconv_generic_kernel()};
+    for (auto& k : collect_hwy_kernels<DwKernel>(HWY_DISPATCH_TABLE(dwconv_hwy_entries))) out.push_back(std::move(k));
+    return out;
+  }();
+  return list;
+}
+
+const std::vector<FconvKernel>& fconv_kernels(bool depthwise) {
+  static const auto lists = [] {
+    std::vector<FconvKernel> dense{fconv_generic_kernel(false)};
+    std::vector<FconvKernel> dw{fconv_generic_kernel(true)};
+    for (auto& k : collect_hwy_kernels<FconvKernel>(HWY_DISPATCH_TABLE(fconv_hwy_entries))) {
+      (k.depthwise ? dw : dense).push_back(std::move(k));
+    }
+    return std::make_pair(dense, dw);
+  }();
+  return depthwise ? lists.second : lists.first;
+}
+
+}  // namespace dnnsplit::kernels
+#endif  // HWY_ONCE

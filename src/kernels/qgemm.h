@@ -1,0 +1,67 @@
+// Internal to the kernels: the qgemm family, C[m][n] = sum_k A[m][k] * W[n][k] with uint8
+// activation codes A and int8 weight codes W, fused with a per-channel threshold epilogue that
+// turns each int32 accumulator into the next layer's uint8 code (FINN's MultiThreshold).
+//
+// One list (qgemm_kernels) feeds dispatch, tests and benchmarks; its first entry is the generic
+// scalar kernel, the bit-exact truth every SIMD kernel is compared with.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dnnsplit::kernels {
+
+// One call: every row of A in [0, m) against every output channel.
+struct QGemmArgs {
+  const uint8_t* a = nullptr;  // m rows of k_padded readable bytes; bytes past k meet zero weights
+  size_t lda = 0;
+  int64_t m = 0;
+  const int8_t* w = nullptr;  // packed by pack_qgemm_weights for this kernel's nr / kr
+  int64_t n = 0;              // output channels (the packing pads them to a multiple of nr)
+  int64_t k_padded = 0;       // multiple of the kernel's kr
+  // int16 kernels widen their partial sums every k_chunk (a multiple of kr) so they cannot
+  // overflow; qgemm_k_chunk computes it from the operand ranges.
+  int64_t k_chunk = 0;
+  // Epilogue: exactly one of c (raw int32, row stride ldc) or out (uint8 codes, row stride ldo).
+  int32_t* c = nullptr;
+  size_t ldc = 0;
+  uint8_t* out = nullptr;
+  size_t ldo = 0;
+  // Packed by pack_thresholds for this kernel's nr: code = #{t : acc >= T[n][t]}.
+  const int32_t* thresholds = nullptr;
+  int threshold_count = 0;
+};
+
+using QGemmFn = void (*)(const QGemmArgs&);
+
+struct QGemmKernel {
+  std::string name;  // qgemm_u8s8_<mr>x<nr>c<kr>__<isa>
+  QGemmFn fn = nullptr;
+  int mr = 1;  // rows per register tile
+  int nr = 1;  // output channels per packed block
+  int kr = 1;  // k granularity of the packing
+  bool int16_partial_sums = false;  // needs qgemm_k_chunk's bound (else any k_chunk works)
+};
+
+// Every kernel of the family this CPU can run: the generic one first, then the SIMD ones
+// (one per compiled Highway target the CPU supports), best last.
+const std::vector<QGemmKernel>& qgemm_kernels();
+// The kernel the plans use: the last of qgemm_kernels(), or the generic one when simd is false.
+const QGemmKernel& qgemm_best(bool simd);
+
+// The largest k_chunk (multiple of kr, >= kr) for which an int16 kernel cannot overflow with
+// activation codes in [0, a_max] and weight codes of magnitude <= w_max_abs; 0 when even one
+// step can overflow (the kernel must not be used). Kernels without int16 sums get k_padded.
+int64_t qgemm_k_chunk(const QGemmKernel& kernel, int a_max, int w_max_abs, int64_t k_padded);
+
+int64_t round_up(int64_t value, int64_t multiple);
+
+// W given row-major [n][k] -> the kernel's layout [n/nr][k/kr][nr][kr], zero padded.
+std::vector<int8_t> pack_qgemm_weights(const int8_t* w, int64_t n, int64_t k, int nr, int kr);
+// T given [n][count], ascending per channel -> [n/nr][count][nr]; padded channels get
+// INT32_MAX (code 0).
+std::vector<int32_t> pack_thresholds(const int32_t* t, int64_t n, int count, int nr);
+
+}  // namespace dnnsplit::kernels

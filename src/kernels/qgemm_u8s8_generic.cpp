@@ -1,0 +1,69 @@
+// The generic qgemm kernel: plain int32 loops over the unpadded layout (nr = kr = 1). It is the
+// bit-exact truth the SIMD kernels are tested against, and the fallback on any CPU.
+#include <algorithm>
+
+#include "qgemm.h"
+
+namespace dnnsplit::kernels {
+
+namespace {
+
+void qgemm_u8s8_1x1c1_generic(const QGemmArgs& args) {
+  for (int64_t i = 0; i < args.m; ++i) {
+    const uint8_t* a = args.a + static_cast<size_t>(i) * args.lda;
+    for (int64_t j = 0; j < args.n; ++j) {
+      const int8_t* w = args.w + j * args.k_padded;
+      int32_t acc = 0;
+      for (int64_t k = 0; k < args.k_padded; ++k) acc += static_cast<int32_t>(a[k]) * static_cast<int32_t>(w[k]);
+      if (args.c != nullptr) {
+        args.c[static_cast<size_t>(i) * args.ldc + static_cast<size_t>(j)] = acc;
+      } else {
+        const int32_t* t = args.thresholds + j * args.threshold_count;
+        int code = 0;
+        while (code < args.threshold_count && acc >= t[code]) ++code;
+        args.out[static_cast<size_t>(i) * args.ldo + static_cast<size_t>(j)] = static_cast<uint8_t>(code);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+QGemmKernel qgemm_generic_kernel() { return {"qgemm_u8s8_1x1c1__generic", qgemm_u8s8_1x1c1_generic, 1, 1, 1, false}; }
+
+int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+int64_t qgemm_k_chunk(const QGemmKernel& kernel, int a_max, int w_max_abs, int64_t k_padded) {
+  if (!kernel.int16_partial_sums) return std::max<int64_t>(k_padded, kernel.kr);
+  // Each int16 lane adds one pair a0*w0 + a1*w1 per kr step.
+  const int64_t pair = 2LL * a_max * w_max_abs;
+  if (pair > 32767) return 0;
+  const int64_t steps = pair == 0 ? k_padded / kernel.kr + 1 : 32767 / pair;
+  return std::max<int64_t>(kernel.kr, std::min(steps * kernel.kr, round_up(std::max<int64_t>(k_padded, 1), kernel.kr)));
+}
+
+std::vector<int8_t> pack_qgemm_weights(const int8_t* w, int64_t n, int64_t k, int nr, int kr) {
+  const int64_t np = round_up(n, nr);
+  const int64_t kp = round_up(k, kr);
+  std::vector<int8_t> packed(static_cast<size_t>(np * kp), 0);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t block = j / nr;
+      const int64_t lane = j % nr;
+      const int64_t at = ((block * (kp / kr) + i / kr) * nr + lane) * kr + i % kr;
+      packed[static_cast<size_t>(at)] = w[j * k + i];
+    }
+  }
+  return packed;
+}
+
+std::vector<int32_t> pack_thresholds(const int32_t* t, int64_t n, int count, int nr) {
+  const int64_t np = round_up(n, nr);
+  std::vector<int32_t> packed(static_cast<size_t>(np * count), INT32_MAX);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int c = 0; c < count; ++c) packed[static_cast<size_t>(((j / nr) * count + c) * nr + j % nr)] = t[j * count + c];
+  }
+  return packed;
+}
+
+}  // namespace dnnsplit::kernels

@@ -1,0 +1,196 @@
+// SIMD qgemm kernels, compiled once per Highway target (AVX2 and SSE4 on x86, NEON on Arm, and
+// EMU128 as the portable fallback). Layout "c4": a 32-bit lane holds 4 consecutive k of one
+// output channel, so one broadcast of 4 activation bytes meets nr channels at once; u8 x s8
+// products are summed pairwise into int16 lanes (vpmaddubsw on x86) and widened to int32
+// every k_chunk, which qgemm_k_chunk bounds so no int16 sum can overflow.
+#include <algorithm>
+#include <cstring>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "qgemm_u8s8_hwy.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "hwy_list.h"
+#include "qgemm.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace dnnsplit::kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using D32 = hn::ScalableTag<int32_t>;
+using D16 = hn::Repartition<int16_t, D32>;
+using D8 = hn::Repartition<int8_t, D32>;
+using DU8 = hn::Repartition<uint8_t, D32>;
+
+#if HWY_TARGET != HWY_SCALAR  // HWY_SCALAR has one lane per vector: the generic kernel covers it
+
+// x86 has the instruction; elsewhere (NEON) the portable form below is used.
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+constexpr bool kHasNativePairs = true;
+#else
+constexpr bool kHasNativePairs = false;
+#endif
+
+// a[2i] * b[2i] + a[2i+1] * b[2i+1] into int16 lane i; the caller rules out overflow, so the
+// portable form (no saturation) agrees with vpmaddubsw.
+template <bool kNative>
+HWY_INLINE hn::Vec<D16> mul_pairs_u8s8(hn::Vec<DU8> a, hn::Vec<D8> b) {
+#if HWY_TARGET == HWY_AVX2
+  if constexpr (kNative) return hn::Vec<D16>{_mm256_maddubs_epi16(a.raw, b.raw)};
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+  if constexpr (kNative) return hn::Vec<D16>{_mm_maddubs_epi16(a.raw, b.raw)};
+#endif
+  const D16 d16;
+  const hn::Repartition<uint16_t, D32> du16;
+  const auto au = hn::BitCast(du16, a);
+  const auto a_even = hn::BitCast(d16, hn::And(au, hn::Set(du16, 0x00FF)));
+  const auto a_odd = hn::BitCast(d16, hn::ShiftRight<8>(au));
+  const auto bi = hn::BitCast(d16, b);
+  const auto b_even = hn::ShiftRight<8>(hn::ShiftLeft<8>(bi));
+  const auto b_odd = hn::ShiftRight<8>(bi);
+  return hn::Add(hn::Mul(a_even, b_even), hn::Mul(a_odd, b_odd));
+}
+
+constexpr size_t kMaxNr = 2 * HWY_MAX_BYTES / 4;
+
+// acc (MR rows x nr, row stride nr) = A rows x one packed weight block.
+template <int MR, bool kNative>
+HWY_INLINE void tile_u8s8(const uint8_t* a, size_t lda, const int8_t* w, int64_t kp, int64_t k_chunk, int32_t* acc) {
+  const D32 d32;
+  const D16 d16;
+  const D8 d8;
+  const DU8 du8;
+  const hn::Repartition<uint32_t, D32> du32;
+  const size_t lanes = hn::Lanes(d32);
+  const size_t nr = 2 * lanes;
+  const size_t bytes = hn::Lanes(d8);
+  for (size_t i = 0; i < MR * nr; i += lanes) hn::StoreU(hn::Zero(d32), d32, acc + i);
+  const auto ones = hn::Set(d16, 1);
+  for (int64_t k0 = 0; k0 < kp; k0 += k_chunk) {
+    const int64_t k1 = std::min(kp, k0 + k_chunk);
+    hn::Vec<D16> s0[MR];
+    hn::Vec<D16> s1[MR];
+    for (int r = 0; r < MR; ++r) s0[r] = s1[r] = hn::Zero(d16);
+    const int8_t* wp = w + k0 * static_cast<int64_t>(nr);
+    for (int64_t k = k0; k < k1; k += 4, wp += 2 * bytes) {
+      const auto w0 = hn::LoadU(d8, wp);
+      const auto w1 = hn::LoadU(d8, wp + bytes);
+      for (int r = 0; r < MR; ++r) {
+        uint32_t quad;
+        std::memcpy(&quad, a + static_cast<size_t>(r) * lda + static_cast<size_t>(k), 4);
+        const auto ab = hn::BitCast(du8, hn::Set(du32, quad));
+        s0[r] = hn::Add(s0[r], mul_pairs_u8s8<kNative>(ab, w0));
+        s1[r] = hn::Add(s1[r], mul_pairs_u8s8<kNative>(ab, w1));
+      }
+    }
+    for (int r = 0; r < MR; ++r) {
+      int32_t* row = acc + static_cast<size_t>(r) * nr;
+      auto odd0 = hn::Zero(d32);
+      auto odd1 = hn::Zero(d32);
+      auto lo = hn::ReorderWidenMulAccumulate(d32, s0[r], ones, hn::Zero(d32), odd0);
+      auto hi = hn::ReorderWidenMulAccumulate(d32, s1[r], ones, hn::Zero(d32), odd1);
+      hn::StoreU(hn::Add(hn::LoadU(d32, row), hn::RearrangeToOddPlusEven(lo, odd0)), d32, row);
+      hn::StoreU(hn::Add(hn::LoadU(d32, row + lanes), hn::RearrangeToOddPlusEven(hi, odd1)), d32, row + lanes);
+    }
+  }
+}
+
+// Writes rows of acc (valid channels [0, n_valid) of this block) through the epilogue.
+HWY_INLINE void epilogue_u8s8(const QGemmArgs& args, const int32_t* acc, int rows, int64_t row0, int64_t col0,
+                              int64_t n_valid, const int32_t* thresholds) {
+  const D32 d32;
+  const hn::Rebind<uint8_t, D32> du8q;
+  const size_t lanes = hn::Lanes(d32);
+  const size_t nr = 2 * lanes;
+  for (int r = 0; r < rows; ++r) {
+    const int32_t* row = acc + static_cast<size_t>(r) * nr;
+    const auto at = static_cast<size_t>(row0 + r);
+    if (args.c != nullptr) {
+      std::memcpy(args.c + at * args.ldc + static_cast<size_t>(col0), row, static_cast<size_t>(n_valid) * 4);
+      continue;
+    }
+    alignas(64) uint8_t codes[kMaxNr];
+    for (size_t j = 0; j < nr; j += lanes) {
+      const auto v = hn::LoadU(d32, row + j);
+      auto below = hn::Zero(d32);  // minus the number of thresholds above v
+      for (int t = 0; t < args.threshold_count; ++t) {
+        below = hn::Add(below, hn::VecFromMask(d32, v < hn::LoadU(d32, thresholds + static_cast<size_t>(t) * nr + j)));
+      }
+      const auto code = hn::Add(hn::Set(d32, args.threshold_count), below);
+      hn::StoreU(hn::DemoteTo(du8q, code), du8q, codes + j);
+    }
+    std::memcpy(args.out + at * args.ldo + static_cast<size_t>(col0), codes, static_cast<size_t>(n_valid));
+  }
+}
+
+template <int MR, bool kNative>
+void qgemm_u8s8_hwy(const QGemmArgs& args) {
+  const D32 d32;
+  const size_t nr = 2 * hn::Lanes(d32);
+  const int64_t blocks = (args.n + static_cast<int64_t>(nr) - 1) / static_cast<int64_t>(nr);
+  alignas(64) int32_t acc[MR * kMaxNr];
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int8_t* w = args.w + b * args.k_padded * static_cast<int64_t>(nr);
+    const int32_t* thr =
+        args.thresholds == nullptr ? nullptr : args.thresholds + b * args.threshold_count * static_cast<int64_t>(nr);
+    const int64_t col0 = b * static_cast<int64_t>(nr);
+    const int64_t n_valid = std::min<int64_t>(static_cast<int64_t>(nr), args.n - col0);
+    int64_t i = 0;
+    for (; i + MR <= args.m; i += MR) {
+      tile_u8s8<MR, kNative>(args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk, acc);
+      epilogue_u8s8(args, acc, MR, i, col0, n_valid, thr);
+    }
+    for (; i < args.m; ++i) {  // row tail, one row at a time
+      tile_u8s8<1, kNative>(args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk, acc);
+      epilogue_u8s8(args, acc, 1, i, col0, n_valid, thr);
+    }
+  }
+}
+
+template <int MR, bool kNative>
+QGemmKernel make_entry() {
+  const int nr = static_cast<int>(2 * hn::Lanes(D32()));
+  return {"qgemm_u8s8_" + std::to_string(MR) + "x" + std::to_string(nr) + "c4__" + hwy_target_suffix(HWY_TARGET) +
+              (kNative == kHasNativePairs ? "" : "_portable"),
+          qgemm_u8s8_hwy<MR, kNative>, MR, nr, 4, true};
+}
+
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// Per target: its kernels and the target bit, so the list keeps only what this CPU runs. On
+// x86 the portable pair product is listed too, so the code path NEON takes is tested here.
+std::vector<QGemmKernel> qgemm_hwy_entries(int64_t* target) {
+  *target = HWY_TARGET;
+#if HWY_TARGET == HWY_SCALAR
+  return {};
+#else
+  std::vector<QGemmKernel> list;
+  if constexpr (kHasNativePairs) list.push_back(make_entry<4, false>());
+  list.push_back(make_entry<4, kHasNativePairs>());
+  return list;
+#endif
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace dnnsplit::kernels
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace dnnsplit::kernels {
+
+HWY_EXPORT(qgemm_hwy_entries);
+
+QGemmKernel qgemm_generic_kernel();
+
+const std::vector<QGemmKernel>& qgemm_kernels() {
+  static const std::vector<QGemmKernel> list = [] {
+    std::vector<QGemmKernel> out{qgemm_generic_kernel()};
+    for (auto& k : collect_hwy_kernels<QGemmKernel>(HWY_DISPATCH_TABLE(qgemm_hwy_entries))) out.push_back(std::move(k));
+    return out;
+  }();
+  return list;
+}
+
+}  // namespace dnnsplit::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,267 @@
+// The compiled fast plan against the reference engine (engine::Session), bit for bit: every zoo
+// model, the shared fixture models, and a synthetic model with odd sizes and the chains the zoo
+// does not build (negative and zero BatchNorm gammas, per-channel quantizers before a depthwise
+// conv, padding, stride 2, max-pool, flatten into a MatMul). Each runs with the SIMD kernels and
+// with the generic ones, single- and multi-threaded, with an odd batch.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "dnnsplit/engine.h"
+#include "dnnsplit/error.h"
+#include "dnnsplit/kernels.h"
+#include "dnnsplit/model_io.h"
+#include "dnnsplit/npy.h"
+#include "dnnsplit/zoo.h"
+#include "model_io/test_models.h"
+
+namespace dnnsplit::kernels {
+namespace {
+
+NodeEvaluator evaluator_for(const ir::Graph& graph) {
+  const int64_t opset = graph.opset;
+  return [opset](const ir::Node& node, const std::vector<const Tensor*>& inputs) {
+    return engine::run_node(node, inputs, opset);
+  };
+}
+
+// Uniform integers 0..255 as float32, the UINT8 inputs every model here declares.
+Tensor random_images(const Shape& input_shape, int64_t batch, uint32_t seed) {
+  Shape shape = input_shape;
+  shape[0] = batch;
+  std::mt19937 rng(seed);
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (auto& x : v) x = static_cast<float>(rng() % 256);
+  return Tensor::from_floats(shape, v);
+}
+
+void expect_identical(const std::vector<Tensor>& expect, const std::vector<Tensor>& got, const std::string& what) {
+  ASSERT_EQ(expect.size(), got.size()) << what;
+  for (size_t k = 0; k < expect.size(); ++k) {
+    ASSERT_EQ(expect[k].shape, got[k].shape) << what << " output " << k;
+    ASSERT_EQ(expect[k].type, got[k].type) << what << " output " << k;
+    size_t differ = 0;
+    for (int64_t i = 0; i < expect[k].numel(); ++i) differ += expect[k].at(i) != got[k].at(i) ? 1 : 0;
+    EXPECT_TRUE(tensors_identical(expect[k], got[k])) << what << " output " << k << ": " << differ << " of "
+                                                      << expect[k].numel() << " values differ";
+  }
+}
+
+struct Variant {
+  bool simd;
+  int threads;
+};
+
+// Runs the reference once and every plan variant on the same batch; returns the SIMD plan's
+// share of MACs on fast kernels.
+double compare_with_reference(const ir::Graph& graph, const std::vector<Tensor>& inputs, const std::string& what,
+                              const std::vector<Variant>& variants = {{true, 1}, {false, 1}, {true, 2}}) {
+  const engine::Session session(graph);
+  const auto expect = session.run(inputs);
+  double share = 0.0;
+  for (const auto& v : variants) {
+    const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph), {v.threads, v.simd});
+    if (v.simd) share = plan.fast_mac_share();
+    expect_identical(expect, plan.run(inputs),
+                     what + (v.simd ? " simd" : " generic") + " threads=" + std::to_string(v.threads));
+  }
+  return share;
+}
+
+ir::Graph zoo_graph(const std::string& name) {
+  return import_model_from_bytes(zoo_build(name, 1), name);
+}
+
+TEST(FastPlan, CnvW2A2MatchesReference) {
+  const auto graph = zoo_graph("cnv-w2a2");
+  const double share = compare_with_reference(graph, {random_images(graph.tensor(graph.inputs[0]).shape, 5, 1)}, "cnv-w2a2");
+  EXPECT_GT(share, 0.999);
+}
+
+TEST(FastPlan, CnvW1A1MatchesReference) {
+  const auto graph = zoo_graph("cnv-w1a1");
+  const double share = compare_with_reference(graph, {random_images(graph.tensor(graph.inputs[0]).shape, 3, 2)}, "cnv-w1a1");
+  EXPECT_GT(share, 0.999);
+}
+
+TEST(FastPlan, TfcModelsMatchReference) {
+  for (const std::string name : {"tfc-w1a1", "tfc-w2a2"}) {
+    const auto graph = zoo_graph(name);
+    const double share = compare_with_reference(graph, {random_images(graph.tensor(graph.inputs[0]).shape, 7, 3)}, name);
+    EXPECT_GT(share, 0.999) << name;
+  }
+}
+
+TEST(FastPlan, Resnet8MatchesReference) {
+  const auto graph = zoo_graph("resnet8-w4a4");
+  compare_with_reference(graph, {random_images(graph.tensor(graph.inputs[0]).shape, 3, 4)}, "resnet8-w4a4");
+}
+
+TEST(FastPlan, MobileNetV1MatchesReference) {
+  const auto graph = zoo_graph("mobilenetv1-w4a4");
+  const double share = compare_with_reference(graph, {random_images(graph.tensor(graph.inputs[0]).shape, 1, 5)},
+                                              "mobilenetv1-w4a4", {{true, 1}});
+  EXPECT_GT(share, 0.999);
+}
+
+TEST(FastPlan, FixtureModelsMatchReference) {
+  const std::filesystem::path dir = std::filesystem::path(DNNSPLIT_SHARED_DIR) / "fixtures";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "fixtures not found at " << dir;
+  const Tensor images = read_npy((dir / "finn/tfc_w1a1_input.npy").string());
+  for (const std::string file : {"qonnx-zoo/TFC_1W1A.onnx", "qonnx-zoo/TFC_2W2A.onnx"}) {
+    const auto graph = import_model((dir / file).string());
+    const double share = compare_with_reference(graph, {images}, file);
+    EXPECT_GT(share, 0.999) << file;
+  }
+}
+
+// FINN's dialect: MultiThreshold after MatMul, TopK output (int64 labels).
+TEST(FastPlan, FinnFixtureMatchesReference) {
+  const std::filesystem::path dir = std::filesystem::path(DNNSPLIT_SHARED_DIR) / "fixtures";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "fixtures not found at " << dir;
+  ir::Graph graph;
+  try {
+    graph = import_model((dir / "finn/tfc_w1a1_finn.onnx").string());
+  } catch (const Error& e) {
+    GTEST_SKIP() << "the importer cannot read the fixture yet: " << e.what();
+  }
+  const double share = compare_with_reference(graph, {read_npy((dir / "finn/tfc_w1a1_input.npy").string())}, "tfc_w1a1_finn");
+  EXPECT_GT(share, 0.999);
+}
+
+// ---- a synthetic model with odd sizes and the chains the zoo does not build ----
+
+using namespace dnnsplit::testing;
+
+std::vector<float> grid_weights(size_t n, int levels, float scale, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<float> w(n);
+  for (auto& v : w) v = static_cast<float>(static_cast<int>(rng() % levels) - levels / 2) * scale * 1.01F;
+  return w;
+}
+
+void add_bn(onnx::ModelProto& m, const std::string& name, const std::string& x, const std::string& y, int64_t c,
+            uint32_t seed, bool signs) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.5F, 1.5F);
+  std::vector<float> gamma(static_cast<size_t>(c)), beta(gamma.size()), mean(gamma.size()), var(gamma.size());
+  for (size_t i = 0; i < gamma.size(); ++i) {
+    gamma[i] = u(rng) * (signs && i % 3 == 1 ? -1.0F : 1.0F);
+    if (signs && i % 7 == 5) gamma[i] = 0.0F;  // a constant channel
+    beta[i] = u(rng) - 1.0F;
+    mean[i] = (u(rng) - 1.0F) * 3.0F;
+    var[i] = u(rng) * 4.0F;
+  }
+  add_float_init(m, name + "_g", {c}, gamma);
+  add_float_init(m, name + "_b", {c}, beta);
+  add_float_init(m, name + "_m", {c}, mean);
+  add_float_init(m, name + "_v", {c}, var);
+  add_node(m, "BatchNormalization", name, {x, name + "_g", name + "_b", name + "_m", name + "_v"}, {y});
+}
+
+void add_conv(onnx::ModelProto& m, const std::string& name, const std::string& x, const std::string& y, int64_t cin,
+              int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t group, int bits, bool per_channel, uint32_t seed) {
+  const int64_t n = cout * (cin / group) * k * k;
+  const int levels = (1 << (bits - 1)) * 2 - 1;
+  add_float_init(m, name + "_w", {cout, cin / group, k, k}, grid_weights(static_cast<size_t>(n), levels, 0.05F, seed));
+  std::vector<float> scale{0.05F};
+  std::vector<int64_t> scale_shape{};
+  if (per_channel) {
+    scale.clear();
+    for (int64_t i = 0; i < cout; ++i) scale.push_back(0.05F * (1.0F + 0.37F * static_cast<float>(i % 5)));
+    scale_shape = {cout, 1, 1, 1};
+  }
+  add_quant(m, name + "_wq", name + "_w", name + "_wquant", scale_shape, scale, static_cast<float>(bits), true, true);
+  auto* node = add_node(m, "Conv", name, {x, name + "_wquant"}, {y});
+  set_ints_attr(node, "kernel_shape", {k, k});
+  set_ints_attr(node, "strides", {stride, stride});
+  set_ints_attr(node, "pads", {pad, pad, pad, pad});
+  set_int_attr(node, "group", group);
+}
+
+std::vector<float> per_channel_scales(int64_t c, float base) {
+  std::vector<float> s;
+  for (int64_t i = 0; i < c; ++i) s.push_back(base * (0.8F + 0.13F * static_cast<float>(i % 4)));
+  return s;
+}
+
+ir::Graph synthetic_model() {
+  auto m = empty_model();
+  auto* op = m.add_opset_import();
+  op->set_domain("qonnx.custom_op.general");
+  op->set_version(1);
+  add_input(m, "in", {1, 3, 11, 9});
+  annotate_input(m, "in", "UINT8");
+  add_float_init(m, "k255", {}, {255.0F});
+  add_node(m, "Div", "prep", {"in", "k255"}, {"x0"});
+  add_quant(m, "q0", "x0", "a0", {}, {1.0F / 128.0F}, 8, true, false);
+  // 3 -> 5, 3x3 pad 1, ternary weights, signs and a zero in the BN, ternary activations.
+  add_conv(m, "c1", "a0", "y1", 3, 5, 3, 1, 1, 1, 2, false, 11);
+  add_bn(m, "bn1", "y1", "z1", 5, 12, true);
+  add_quant(m, "q1", "z1", "a1", {}, {1.0F}, 2, true, true);
+  // 5 -> 17, 3x3 stride 2, 4-bit per-channel weights, Relu, 4-bit per-channel activations.
+  add_conv(m, "c2", "a1", "y2", 5, 17, 3, 2, 0, 1, 4, true, 21);
+  add_bn(m, "bn2", "y2", "z2", 17, 22, true);
+  add_node(m, "Relu", "r2", {"z2"}, {"p2"});
+  add_quant(m, "q2", "p2", "a2", {1, 17, 1, 1}, per_channel_scales(17, 0.3F), 4, false, false);
+  // Depthwise on per-channel input: the reference's float path.
+  add_conv(m, "c3", "a2", "y3", 17, 17, 3, 1, 1, 17, 4, true, 31);
+  add_bn(m, "bn3", "y3", "z3", 17, 32, false);
+  add_node(m, "Relu", "r3", {"z3"}, {"p3"});
+  add_quant(m, "q3", "p3", "a3", {}, {0.25F}, 3, false, false);
+  // Depthwise on per-tensor input: integer path, stride 2, with a negative-gamma chain.
+  add_conv(m, "c4", "a3", "y4", 17, 17, 3, 2, 1, 17, 4, true, 41);
+  add_bn(m, "bn4", "y4", "z4", 17, 42, true);
+  add_quant(m, "q4", "z4", "a4", {}, {0.5F}, 4, true, true);
+  // Pointwise 17 -> 33 on the 3x2 map, max-pool 2x2 stride 1, flatten (NCHW order), MatMul, bias.
+  add_conv(m, "c5", "a4", "y5", 17, 33, 1, 1, 0, 1, 3, false, 51);
+  add_bn(m, "bn5", "y5", "z5", 33, 52, true);
+  add_quant(m, "q5", "z5", "a5", {}, {0.7F}, 5, true, false);
+  auto* pool = add_node(m, "MaxPool", "pool", {"a5"}, {"m5"});
+  set_ints_attr(pool, "kernel_shape", {2, 2});
+  set_ints_attr(pool, "strides", {1, 1});
+  add_node(m, "Flatten", "flat", {"m5"}, {"f5"});
+  add_float_init(m, "fc_w", {33 * 2, 10}, grid_weights(33 * 2 * 10, 3, 0.1F, 61));
+  add_quant(m, "fc_wq", "fc_w", "fc_wquant", {}, {0.1F}, 2, true, true);
+  add_node(m, "MatMul", "fc", {"f5", "fc_wquant"}, {"g"});
+  add_float_init(m, "fc_b", {10}, grid_weights(10, 9, 0.3F, 62));
+  add_node(m, "Add", "fc_bias", {"g", "fc_b"}, {"out"});
+  add_output(m, "out", {1, 10});
+  return import_model_from_bytes(serialize(m), "synthetic");
+}
+
+TEST(FastPlan, SyntheticOddModelMatchesReference) {
+  const auto graph = synthetic_model();
+  const double share = compare_with_reference(graph, {random_images({1, 3, 11, 9}, 9, 7)}, "synthetic",
+                                              {{true, 1}, {false, 1}, {true, 2}, {false, 3}});
+  EXPECT_GT(share, 0.999);
+}
+
+TEST(FastPlan, StepsNameTheirKernels) {
+  const auto graph = synthetic_model();
+  const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph));
+  std::set<std::string> kinds;
+  for (const auto& s : plan.steps()) {
+    kinds.insert(s.kind);
+    std::printf("  %-10s %-34s %s\n", s.kind.c_str(), s.kernel.c_str(), s.name.c_str());
+    if (s.kind == "qgemm" || s.kind == "dwconv" || s.kind == "fconv") {
+      EXPECT_FALSE(s.kernel.empty()) << s.name;
+    }
+  }
+  for (const char* kind : {"lut", "qgemm", "dwconv", "fconv", "maxpool", "reference"}) {
+    EXPECT_TRUE(kinds.count(kind)) << "no " << kind << " step";
+  }
+}
+
+TEST(FastPlan, OffGridInputIsAnError) {
+  const auto graph = zoo_graph("cnv-w2a2");
+  const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph));
+  Tensor images = random_images(graph.tensor(graph.inputs[0]).shape, 1, 9);
+  images.f32[17] = 0.5F;
+  EXPECT_THROW(plan.run({images}), Error);
+}
+
+}  // namespace
+}  // namespace dnnsplit::kernels

@@ -1,0 +1,179 @@
+// Every qgemm kernel against a naive int64 product written here, over tile edges (m around mr,
+// n around nr, k around kr), operand ranges at their bounds and forced int16 chunking.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "qgemm.h"
+
+namespace dnnsplit::kernels {
+namespace {
+
+struct Case {
+  int64_t m, n, k;
+  int a_max, w_max;
+};
+
+std::vector<int64_t> naive_product(const std::vector<uint8_t>& a, const std::vector<int8_t>& w, const Case& c) {
+  std::vector<int64_t> out(static_cast<size_t>(c.m * c.n), 0);
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      int64_t s = 0;
+      for (int64_t q = 0; q < c.k; ++q) s += int64_t{a[static_cast<size_t>(i * c.k + q)]} * w[static_cast<size_t>(j * c.k + q)];
+      out[static_cast<size_t>(i * c.n + j)] = s;
+    }
+  }
+  return out;
+}
+
+struct Inputs {
+  std::vector<uint8_t> a;  // m x k, dense
+  std::vector<int8_t> w;   // n x k
+};
+
+Inputs random_inputs(const Case& c, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Inputs in;
+  std::uniform_int_distribution<int> ad(0, c.a_max);
+  std::uniform_int_distribution<int> wd(-c.w_max, c.w_max);
+  in.a.resize(static_cast<size_t>(c.m * c.k));
+  in.w.resize(static_cast<size_t>(c.n * c.k));
+  // Extremes first so the int16 bounds are really exercised.
+  for (size_t i = 0; i < in.a.size(); ++i) in.a[i] = static_cast<uint8_t>(i % 3 == 0 ? c.a_max : ad(rng));
+  for (size_t i = 0; i < in.w.size(); ++i) in.w[i] = static_cast<int8_t>(i % 3 == 0 ? (i % 2 ? c.w_max : -c.w_max) : wd(rng));
+  return in;
+}
+
+// A padded to k_padded columns (zeros) with a row stride wider than that, as im2col buffers are.
+std::vector<uint8_t> padded_rows(const Inputs& in, const Case& c, int64_t kp, size_t lda) {
+  std::vector<uint8_t> a(static_cast<size_t>(c.m) * lda + 64, 0xEE);
+  for (int64_t i = 0; i < c.m; ++i) {
+    std::fill_n(a.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * lda), kp, 0);
+    std::copy_n(in.a.begin() + i * c.k, c.k, a.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * lda));
+  }
+  return a;
+}
+
+void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chunk, uint32_t seed) {
+  SCOPED_TRACE(kernel.name + " m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
+               " a_max=" + std::to_string(c.a_max) + " w_max=" + std::to_string(c.w_max) +
+               (force_small_chunk ? " small chunks" : ""));
+  const Inputs in = random_inputs(c, seed);
+  const auto expect = naive_product(in.a, in.w, c);
+  const int64_t kp = round_up(c.k, kernel.kr);
+  const size_t lda = static_cast<size_t>(kp + 8);
+  const auto a = padded_rows(in, c, kp, lda);
+  const auto w = pack_qgemm_weights(in.w.data(), c.n, c.k, kernel.nr, kernel.kr);
+  int64_t chunk = qgemm_k_chunk(kernel, c.a_max, c.w_max, kp);
+  ASSERT_GT(chunk, 0);
+  if (force_small_chunk) chunk = kernel.kr;
+
+  QGemmArgs args;
+  args.a = a.data();
+  args.lda = lda;
+  args.m = c.m;
+  args.w = w.data();
+  args.n = c.n;
+  args.k_padded = kp;
+  args.k_chunk = chunk;
+  const size_t ldc = static_cast<size_t>(c.n + 3);
+  std::vector<int32_t> out(static_cast<size_t>(c.m) * ldc, -7);
+  args.c = out.data();
+  args.ldc = ldc;
+  kernel.fn(args);
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      ASSERT_EQ(out[static_cast<size_t>(i) * ldc + static_cast<size_t>(j)], expect[static_cast<size_t>(i * c.n + j)])
+          << "at row " << i << " channel " << j;
+    }
+    for (size_t j = static_cast<size_t>(c.n); j < ldc; ++j) ASSERT_EQ(out[static_cast<size_t>(i) * ldc + j], -7);
+  }
+
+  // Threshold epilogue: three ascending thresholds per channel spread around the values.
+  constexpr int kCount = 3;
+  std::vector<int32_t> t(static_cast<size_t>(c.n * kCount));
+  std::mt19937 rng(seed + 1);
+  for (int64_t j = 0; j < c.n; ++j) {
+    std::vector<int32_t> col;
+    for (int64_t i = 0; i < c.m; ++i) col.push_back(static_cast<int32_t>(expect[static_cast<size_t>(i * c.n + j)]));
+    for (int q = 0; q < kCount; ++q) {
+      t[static_cast<size_t>(j * kCount + q)] = col[rng() % col.size()] + static_cast<int32_t>(rng() % 3) - 1;
+    }
+    std::sort(t.begin() + j * kCount, t.begin() + (j + 1) * kCount);
+  }
+  const auto packed_t = pack_thresholds(t.data(), c.n, kCount, kernel.nr);
+  const size_t ldo = static_cast<size_t>(c.n + 5);
+  std::vector<uint8_t> codes(static_cast<size_t>(c.m) * ldo, 0xAB);
+  args.c = nullptr;
+  args.out = codes.data();
+  args.ldo = ldo;
+  args.thresholds = packed_t.data();
+  args.threshold_count = kCount;
+  kernel.fn(args);
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      const int64_t s = expect[static_cast<size_t>(i * c.n + j)];
+      int code = 0;
+      for (int q = 0; q < kCount; ++q) code += s >= t[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
+      ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + static_cast<size_t>(j)], code) << "at row " << i << " channel " << j;
+    }
+    for (size_t j = static_cast<size_t>(c.n); j < ldo; ++j) ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + j], 0xAB);
+  }
+}
+
+TEST(Qgemm, ListStartsWithGenericAndHasSimd) {
+  const auto& list = qgemm_kernels();
+  ASSERT_FALSE(list.empty());
+  EXPECT_EQ(list.front().name, "qgemm_u8s8_1x1c1__generic");
+  for (const auto& k : list) std::printf("  qgemm kernel %s\n", k.name.c_str());
+#if defined(__x86_64__)
+  EXPECT_GE(list.size(), 3u) << "expected SIMD kernels on x86-64";
+#endif
+}
+
+TEST(Qgemm, TileEdgesEveryKernel) {
+  uint32_t seed = 1;
+  for (const auto& kernel : qgemm_kernels()) {
+    for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 11, 13}) {
+      for (int64_t n : {1, 7, 8, 9, 16, 17, 32, 33}) {
+        for (int64_t k : {1, 3, 4, 5, 8, 27, 36}) {
+          check_kernel(kernel, {m, n, k, 2, 1}, false, seed++);
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+TEST(Qgemm, OperandRangesAndChunking) {
+  uint32_t seed = 100;
+  const Case ranges[] = {{5, 19, 576, 2, 1}, {6, 40, 1024, 15, 7}, {9, 64, 300, 255, 1}, {4, 10, 130, 255, 64},
+                         {7, 24, 513, 15, 127}, {3, 5, 4000, 1, 1}};
+  for (const auto& kernel : qgemm_kernels()) {
+    for (const auto& c : ranges) {
+      check_kernel(kernel, c, false, seed++);
+      check_kernel(kernel, c, true, seed++);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(Qgemm, ChunkBound) {
+  for (const auto& kernel : qgemm_kernels()) {
+    if (!kernel.int16_partial_sums) {
+      EXPECT_EQ(qgemm_k_chunk(kernel, 255, 128, 1000), 1000);
+      continue;
+    }
+    EXPECT_EQ(qgemm_k_chunk(kernel, 255, 127, 64), 0) << "one pair can overflow int16";
+    const int64_t chunk = qgemm_k_chunk(kernel, 15, 7, 4096);
+    EXPECT_EQ(chunk % kernel.kr, 0);
+    EXPECT_LE(chunk / kernel.kr * 2 * 15 * 7, 32767);
+    EXPECT_GT((chunk / kernel.kr + 1) * 2 * 15 * 7, 32767);
+  }
+}
+
+}  // namespace
+}  // namespace dnnsplit::kernels
