@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bgemm.h"
+#include "conv_kernels.h"
 #include "qgemm.h"
 
 namespace dnnsplit::kernels {
@@ -21,6 +23,7 @@ struct GemmShape {
 // Per image: rows = output pixels, n = output channels, k = kernel taps x input channels.
 const GemmShape kGemmShapes[] = {
     {"cnv_w2a2_conv1", 784, 64, 576, 2, 1},        // 28x28 out, 3x3x64
+    {"cnv_w1a1_conv1", 784, 64, 576, 1, 1},        // the same layer on bipolar codes (u in {0, 1})
     {"cnv_w2a2_conv3", 100, 128, 1152, 2, 1},      // 10x10 out, 3x3x128
     {"mnv1_w4a4_b2_pw", 3136, 128, 64, 15, 7},     // 56x56, 1x1 64->128
     {"mnv1_w4a4_b7_pw", 196, 512, 512, 15, 7},     // 14x14, 1x1 512->512
@@ -62,10 +65,157 @@ void qgemm_bench(benchmark::State& state, const QGemmKernel& kernel, GemmShape s
                                                benchmark::Counter::kIsRate);
 }
 
+// ---- bgemm: the binary layers of CNV-W1A1 ----
+
+struct BinShape {
+  const char* layer;
+  int64_t m, n, k_bits;
+};
+const BinShape kBinShapes[] = {
+    {"cnv_w1a1_conv1", 784, 64, 576},
+    {"cnv_w1a1_conv3", 100, 128, 1152},
+    {"cnv_w1a1_conv5", 1, 256, 2304},
+};
+
+void bgemm_bench(benchmark::State& state, const BGemmKernel& kernel, BinShape s) {
+  std::mt19937_64 rng(2);
+  const int64_t words = (s.k_bits + 63) / 64;
+  std::vector<uint64_t> a(static_cast<size_t>(s.m * words)), w(static_cast<size_t>(s.n * words));
+  for (auto& v : a) v = rng();
+  for (auto& v : w) v = rng();
+  const auto packed = pack_bgemm_weights(w.data(), s.n, words, kernel.nr);
+  std::vector<int32_t> t(static_cast<size_t>(s.n), 0);
+  const auto packed_t = pack_thresholds(t.data(), s.n, 1, kernel.nr);
+  std::vector<uint8_t> out(static_cast<size_t>(s.m * s.n));
+  BGemmArgs args;
+  args.a = a.data();
+  args.lda = static_cast<size_t>(words);
+  args.m = s.m;
+  args.w = packed.data();
+  args.n = s.n;
+  args.k_words = words;
+  args.k_bits = static_cast<int32_t>(s.k_bits);
+  args.out = out.data();
+  args.ldo = static_cast<size_t>(s.n);
+  args.thresholds = packed_t.data();
+  args.threshold_count = 1;
+  for (auto _ : state) {
+    kernel.fn(args);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(s.m * s.n * s.k_bits) * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+// ---- window kernels: MobileNet's depthwise layers and first conv ----
+
+ConvGeometry conv_geometry(int64_t hw, int64_t c, int64_t oc, int64_t k, int64_t stride, int64_t pad) {
+  ConvGeometry g;
+  g.in_h = g.in_w = hw;
+  g.in_c = c;
+  g.out_c = oc;
+  g.kernel_h = g.kernel_w = k;
+  g.stride_h = g.stride_w = stride;
+  g.pad_top = g.pad_left = pad;
+  g.out_h = g.out_w = (hw + 2 * pad - k) / stride + 1;
+  return g;
+}
+
+struct WindowShape {
+  const char* layer;
+  ConvGeometry g;
+};
+const WindowShape kDwShapes[] = {{"mnv1_b1_dw", conv_geometry(111, 32, 32, 3, 1, 1)},
+                                 {"mnv1_b7_dw", conv_geometry(14, 512, 512, 3, 1, 1)}};
+const WindowShape kDenseShapes[] = {{"mnv1_conv0", conv_geometry(224, 3, 32, 3, 2, 0)}};
+
+void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape s) {
+  const ConvGeometry& g = s.g;
+  std::mt19937 rng(3);
+  std::vector<float> in(static_cast<size_t>(g.in_h * g.in_w * g.in_c) + kReadSlack);
+  for (auto& v : in) v = static_cast<float>(rng() % 1000) * 1e-3F;
+  const int64_t cp = round_up(g.out_c, kernel.nr);
+  const int64_t taps = g.taps();
+  std::vector<double> w(static_cast<size_t>((kernel.depthwise ? 1 : g.in_c) * taps * cp));
+  for (auto& v : w) v = static_cast<double>(static_cast<int>(rng() % 15) - 7) * 0.1;
+  constexpr int kCount = 15;
+  std::vector<float> t(static_cast<size_t>(g.out_c * kCount));
+  for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(i % kCount) * 0.1F - 0.7F;
+  const auto tp = pack_float_thresholds(t.data(), g.out_c, kCount, kernel.nr);
+  std::vector<uint8_t> out(static_cast<size_t>(g.out_h * g.out_w * g.out_c));
+  FconvArgs args;
+  args.g = &g;
+  args.in = in.data();
+  args.w = w.data();
+  args.c_padded = cp;
+  args.oy0 = 0;
+  args.oy1 = g.out_h;
+  args.out_codes = out.data();
+  args.thresholds = tp.data();
+  args.threshold_count = kCount;
+  for (auto _ : state) {
+    kernel.fn(args);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  const double macs = static_cast<double>(g.out_h * g.out_w * g.out_c * taps * (kernel.depthwise ? 1 : g.in_c));
+  state.counters["MAC/s"] = benchmark::Counter(macs * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void dwconv_bench(benchmark::State& state, const DwKernel& kernel, WindowShape s) {
+  const ConvGeometry& g = s.g;
+  std::mt19937 rng(4);
+  std::vector<uint8_t> in(static_cast<size_t>(g.in_h * g.in_w * g.in_c) + kReadSlack);
+  for (auto& v : in) v = static_cast<uint8_t>(rng() % 16);
+  const int64_t cp = round_up(g.out_c, kernel.nr);
+  std::vector<int32_t> w(static_cast<size_t>(g.taps() * cp));
+  for (auto& v : w) v = static_cast<int32_t>(rng() % 15) - 7;
+  constexpr int kCount = 15;
+  std::vector<int32_t> t(static_cast<size_t>(g.out_c * kCount));
+  for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<int32_t>(i % kCount) * 20 - 150;
+  const auto tp = pack_thresholds(t.data(), g.out_c, kCount, kernel.nr);
+  std::vector<uint8_t> out(static_cast<size_t>(g.out_h * g.out_w * g.out_c));
+  DwArgs args;
+  args.g = &g;
+  args.in = in.data();
+  args.w = w.data();
+  args.c_padded = cp;
+  args.oy0 = 0;
+  args.oy1 = g.out_h;
+  args.out = out.data();
+  args.thresholds = tp.data();
+  args.threshold_count = kCount;
+  for (auto _ : state) {
+    kernel.fn(args);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(g.out_h * g.out_w * g.out_c * g.taps()) *
+                                                   static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
 int register_all() {
   for (const auto& kernel : qgemm_kernels()) {
     for (const auto& s : kGemmShapes) {
       benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), qgemm_bench, kernel, s);
+    }
+  }
+  for (const auto& kernel : bgemm_kernels()) {
+    for (const auto& s : kBinShapes) {
+      benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), bgemm_bench, kernel, s);
+    }
+  }
+  for (const auto& kernel : dwconv_kernels()) {
+    for (const auto& s : kDwShapes) benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), dwconv_bench, kernel, s);
+  }
+  for (const bool dw : {false, true}) {
+    for (const auto& kernel : fconv_kernels(dw)) {
+      for (const auto& s : dw ? std::vector<WindowShape>(std::begin(kDwShapes), std::end(kDwShapes))
+                              : std::vector<WindowShape>(std::begin(kDenseShapes), std::end(kDenseShapes))) {
+        benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), fconv_bench, kernel, s);
+      }
     }
   }
   return 0;

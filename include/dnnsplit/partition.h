@@ -100,17 +100,18 @@ std::string sha256_file(const std::string& path);
 // ---------------------------------------------------------------------------------------------
 // Planning a model onto boards (cost model + strategy + stage export).
 
-struct BoardSelection {
+struct HardwareOptions {
   // Board names as the user listed them. One name: as many boards of that kind as needed;
   // several: exactly those boards (a name listed twice is two boards).
   std::vector<std::string> boards;
   std::string boards_file;   // extra board catalog (boards.json format), may be empty
   std::string folding_file;  // FINN folding JSON; empty: FINN's default folding to split,
                              // then the fastest folding that fits for every stage
+  std::string input_type;    // FINN type assumed for float graph inputs (e.g. UINT8); empty: none
 };
 
 struct PlanOptions {
-  BoardSelection selection;
+  HardwareOptions selection;
   Strategy strategy = Strategy::kFill;
   int stages = 0;  // 0: chosen by the strategy
 };
@@ -132,9 +133,9 @@ struct SplitPoint {
   bool fits = false;  // the first part fits the board's usable budget
 };
 // Every interior cut position at a hardware-layer boundary, on the first selected board.
-std::vector<SplitPoint> split_points(const ir::Graph& graph, const BoardSelection& selection);
+std::vector<SplitPoint> split_points(const ir::Graph& graph, const HardwareOptions& selection);
 // split_points written as report.md, report.csv, usage.svg, bytes.svg into out_dir (atomically).
-void write_report(const std::string& model_path, const BoardSelection& selection, const std::string& out_dir);
+void write_report(const std::string& model_path, const HardwareOptions& selection, const std::string& out_dir);
 
 // ---------------------------------------------------------------------------------------------
 // Verification: the split is invisible in the outputs.

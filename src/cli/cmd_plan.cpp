@@ -17,6 +17,7 @@ struct PlanArgs {
   std::string strategy = "fill";
   int stages = 0;
   std::string folding;
+  std::string input_type;
   std::string out;
   bool json = false;
 };
@@ -55,6 +56,8 @@ void add_plan_command(CLI::App& app) {
   app.add_option("--folding", args->folding,
                  "FINN folding JSON used for every stage (default: FINN's default folding to split, then the "
                  "fastest folding that fits, per stage)");
+  app.add_option("--input-type", args->input_type,
+                 "FINN integer type of float model inputs for the hardware (e.g. UINT8), as FINN builds set it");
   app.add_option("-o,--output", args->out, "output directory for stage-K.onnx and plan.json")->required();
   app.add_flag("--json", args->json, "print plan.json instead of a summary");
   app.callback([args] {
@@ -62,6 +65,7 @@ void add_plan_command(CLI::App& app) {
     options.selection.boards = args->boards;
     options.selection.boards_file = args->boards_file;
     options.selection.folding_file = args->folding;
+    options.selection.input_type = args->input_type;
     options.strategy = partition::parse_strategy(args->strategy);
     options.stages = args->stages;
     const std::string text = partition::plan_model(args->model, options, args->out);

@@ -10,7 +10,7 @@ namespace dnnsplit::cli {
 void add_report_command(CLI::App& app) {
   struct Args {
     std::string model;
-    partition::BoardSelection selection;
+    partition::HardwareOptions selection;
     std::string out;
   };
   auto args = std::make_shared<Args>();
@@ -18,6 +18,8 @@ void add_report_command(CLI::App& app) {
   app.add_option("--board", args->selection.boards, "board the first part must fit (e.g. zedboard)")->required();
   app.add_option("--boards-file", args->selection.boards_file, "extra board catalog (boards.json format)");
   app.add_option("--folding", args->selection.folding_file, "FINN folding JSON (default: FINN's default folding)");
+  app.add_option("--input-type", args->selection.input_type,
+                 "FINN integer type of float model inputs for the hardware (e.g. UINT8), as FINN builds set it");
   app.add_option("-o,--output", args->out, "output directory for report.md, report.csv, usage.svg, bytes.svg")
       ->required();
   app.callback([args] {

@@ -18,10 +18,14 @@ void im2col_u8(const ConvGeometry& g, const uint8_t* in, int64_t p0, int64_t p1,
       const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
       for (int64_t kx = 0; kx < g.kernel_w; ++kx, row += c) {
         const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-        if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
-          std::memset(row, pad_code, c);
+        const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+        const uint8_t* src = inside ? in + static_cast<size_t>(iy * g.in_w + ix) * c : nullptr;
+        if (c <= 8) {  // few channels (first layers): a call per tap would cost more than the copy
+          for (size_t ch = 0; ch < c; ++ch) row[ch] = inside ? src[ch] : pad_code;
+        } else if (inside) {
+          std::memcpy(row, src, c);
         } else {
-          std::memcpy(row, in + static_cast<size_t>(iy * g.in_w + ix) * c, c);
+          std::memset(row, pad_code, c);
         }
       }
     }

@@ -2,6 +2,7 @@
 // and logged; the generic entry when SIMD is switched off.
 #include <spdlog/spdlog.h>
 
+#include "bgemm.h"
 #include "conv_kernels.h"
 #include "qgemm.h"
 
@@ -26,6 +27,11 @@ const QGemmKernel& qgemm_best(bool simd) {
 const DwKernel& dwconv_best(bool simd) {
   static const DwKernel& best = choose(dwconv_kernels(), true);
   return simd ? best : dwconv_kernels().front();
+}
+
+const BGemmKernel& bgemm_best(bool simd) {
+  static const BGemmKernel& best = choose(bgemm_kernels(), true);
+  return simd ? best : bgemm_kernels().front();
 }
 
 const DecodeKernel& decode_best(bool simd) {

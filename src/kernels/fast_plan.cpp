@@ -15,6 +15,7 @@ Workspace WorkspaceLayout::make() const {
   for (size_t n : floats) ws.floats.emplace_back(n, 0.0F);
   ws.tensors.resize(tensors);
   ws.scratch.assign(scratch, 0);
+  ws.bits.assign(bits, 0);
   ws.acc.assign(acc, 0);
   return ws;
 }

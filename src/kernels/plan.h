@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "bgemm.h"
 #include "conv_kernels.h"
 #include "dnnsplit/kernels.h"
 #include "qgemm.h"
@@ -24,7 +25,8 @@ struct Workspace {
   std::vector<std::vector<uint8_t>> codes;  // code buffers, NHWC per image (+ kReadSlack)
   std::vector<std::vector<float>> floats;   // float value buffers, NHWC per image (+ slack)
   std::vector<Tensor> tensors;              // reference tensors (batch 1)
-  std::vector<uint8_t> scratch;             // im2col rows
+  std::vector<uint8_t> scratch;             // im2col rows (8-byte aligned: also bit rows)
+  std::vector<uint64_t> bits;               // bit-packed pixels for bgemm
   std::vector<int32_t> acc;                 // int32 results of float-output linear steps
 };
 
@@ -54,6 +56,7 @@ struct WorkspaceLayout {
   std::vector<size_t> floats;
   size_t tensors = 0;
   size_t scratch = 0;
+  size_t bits = 0;
   size_t acc = 0;
   Workspace make() const;
 };

@@ -375,6 +375,62 @@ class QGemmStep final : public Step {
   bool to_tensor_;
 };
 
+class BGemmStep final : public Step {
+ public:
+  BGemmStep(StepInfo info, BGemmSpec spec, int in, int out, bool to_tensor)
+      : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out), to_tensor_(to_tensor) {}
+  void run(Workspace& ws, const RunContext&) const override {
+    const ConvGeometry& g = s_.g;
+    const int64_t pixels_in = g.in_h * g.in_w;
+    pack_bits_u8(ws.codes[static_cast<size_t>(in_)].data(), pixels_in, g.in_c, s_.words_per_pixel, ws.bits.data());
+    const int64_t pixels = g.out_h * g.out_w;
+    const bool direct = g.taps() == 1 && g.stride_h == 1 && g.stride_w == 1;
+    const uint64_t* rows = ws.bits.data();
+    if (!direct) {
+      // im2col over whole words: each input pixel is words_per_pixel * 8 bytes.
+      ConvGeometry gb = g;
+      gb.in_c = s_.words_per_pixel * 8;
+      im2col_u8(gb, reinterpret_cast<const uint8_t*>(ws.bits.data()), 0, pixels, 0, ws.scratch.data(),
+                static_cast<size_t>(s_.k_words) * 8);
+      rows = reinterpret_cast<const uint64_t*>(ws.scratch.data());
+    }
+    BGemmArgs args;
+    args.a = rows;
+    args.lda = static_cast<size_t>(s_.k_words);
+    args.m = pixels;
+    args.w = s_.packed_w.data();
+    args.n = g.out_c;
+    args.k_words = s_.k_words;
+    args.k_bits = s_.k_bits;
+    if (!to_tensor_) {
+      args.out = ws.codes[static_cast<size_t>(out_)].data();
+      args.ldo = static_cast<size_t>(g.out_c);
+      args.thresholds = s_.packed_t.data();
+      args.threshold_count = s_.threshold_count;
+      s_.kernel->fn(args);
+      return;
+    }
+    args.c = ws.acc.data();
+    args.ldc = static_cast<size_t>(g.out_c);
+    s_.kernel->fn(args);
+    Tensor& t = ws.tensors[static_cast<size_t>(out_)];
+    prepare(t, ElemType::kFloat, s_.out_logical);
+    for (int64_t p = 0; p < pixels; ++p) {
+      for (int64_t j = 0; j < g.out_c; ++j) {
+        const auto c = static_cast<size_t>(j);
+        const double scaled = static_cast<double>(ws.acc[static_cast<size_t>(p * g.out_c + j)]) * s_.scale[c];
+        const double y = s_.gemm_alpha ? s_.alpha * scaled + s_.bias[c] : scaled + s_.bias[c];
+        t.f32[static_cast<size_t>(j * pixels + p)] = static_cast<float>(y);
+      }
+    }
+  }
+
+ private:
+  BGemmSpec s_;
+  int in_, out_;
+  bool to_tensor_;
+};
+
 class DwStep final : public Step {
  public:
   DwStep(StepInfo info, DwSpec spec, int in, int out) : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out) {}
@@ -488,6 +544,9 @@ std::unique_ptr<Step> make_output_step(StepInfo info, int output, int tensor_slo
 }
 std::unique_ptr<Step> make_qgemm_step(StepInfo info, QGemmSpec spec, int in_slot, int out_slot, bool to_tensor) {
   return std::make_unique<QGemmStep>(std::move(info), std::move(spec), in_slot, out_slot, to_tensor);
+}
+std::unique_ptr<Step> make_bgemm_step(StepInfo info, BGemmSpec spec, int in_slot, int out_slot, bool to_tensor) {
+  return std::make_unique<BGemmStep>(std::move(info), std::move(spec), in_slot, out_slot, to_tensor);
 }
 std::unique_ptr<Step> make_dwconv_step(StepInfo info, DwSpec spec, int in_slot, int out_slot) {
   return std::make_unique<DwStep>(std::move(info), std::move(spec), in_slot, out_slot);

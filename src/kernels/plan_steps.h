@@ -91,6 +91,24 @@ struct QGemmSpec {
 };
 std::unique_ptr<Step> make_qgemm_step(StepInfo info, QGemmSpec spec, int in_slot, int out_slot, bool to_tensor);
 
+// Bipolar x bipolar Conv (no padding) / MatMul / Gemm: codes -> bits per pixel -> im2col over
+// words -> bgemm; threshold epilogue, or the float formula y(acc) as QGemmSpec's with a = 1, b = 0.
+struct BGemmSpec {
+  const BGemmKernel* kernel = nullptr;
+  ConvGeometry g;               // in_c: channels (codes); MatMul / Gemm: 1x1 over a 1x1 image
+  int64_t words_per_pixel = 0;  // in_c rounded up to 64 bits
+  int64_t k_words = 0;          // taps * words_per_pixel
+  int32_t k_bits = 0;           // taps * in_c
+  std::vector<uint64_t> packed_w;
+  std::vector<int32_t> packed_t;
+  int threshold_count = 0;
+  std::vector<double> scale, bias;  // float output
+  double alpha = 1.0;
+  bool gemm_alpha = false;
+  Shape out_logical;
+};
+std::unique_ptr<Step> make_bgemm_step(StepInfo info, BGemmSpec spec, int in_slot, int out_slot, bool to_tensor);
+
 struct DwSpec {
   const DwKernel* kernel = nullptr;
   ConvGeometry g;

@@ -233,8 +233,10 @@ void fold_constants(ir::Graph& graph) {
 
 void infer_shapes(ir::Graph& graph) {
   onnx::ModelProto model = graph_to_proto(graph);
-  // Clear stale intermediate shapes so inference recomputes them from the normalised graph.
+  // Clear stale intermediate and output types so inference recomputes them from the normalised
+  // graph (some exporters declare a TopK index output as FLOAT, for instance).
   model.mutable_graph()->clear_value_info();
+  for (auto& output : *model.mutable_graph()->mutable_output()) output.clear_type();
   try {
     onnx::ShapeInferenceOptions options{true, 1, false};
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);

@@ -135,6 +135,26 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
     inputs.push_back(std::move(t));
   }
 
+  // Pack every batch now: values off their grid fail before any node is contacted.
+  std::vector<PackedBatch> batches;
+  for (int64_t first = 0; first < images; first += options.batch) {
+    PackedBatch b;
+    b.sequence = batches.size();
+    b.first_image = first;
+    b.images = std::min(options.batch, images - first);
+    auto* msg = b.request.mutable_batch();
+    msg->set_sequence(b.sequence);
+    msg->set_images(static_cast<uint32_t>(b.images));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      std::string packed = wire::pack_tensor(plan.model_inputs[i], slice_images(inputs[i], first, b.images),
+                                             "input batch " + std::to_string(b.sequence));
+      b.payload_bytes += static_cast<int64_t>(packed.size());
+      msg->add_tensors(std::move(packed));
+    }
+    b.message_bytes = wire::message_wire_bytes(b.request);
+    batches.push_back(std::move(b));
+  }
+
   // Which node runs which stages.
   std::vector<std::set<int>> node_stages(options.nodes.size());
   for (const auto& chain : schedule.chains) {
@@ -197,26 +217,6 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
       upload_bytes += sent;
     }
   });
-
-  // Pack every batch (values off their grid fail here, before any node computes).
-  std::vector<PackedBatch> batches;
-  for (int64_t first = 0; first < images; first += options.batch) {
-    PackedBatch b;
-    b.sequence = batches.size();
-    b.first_image = first;
-    b.images = std::min(options.batch, images - first);
-    auto* msg = b.request.mutable_batch();
-    msg->set_sequence(b.sequence);
-    msg->set_images(static_cast<uint32_t>(b.images));
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      std::string packed = wire::pack_tensor(plan.model_inputs[i], slice_images(inputs[i], first, b.images),
-                                             "input batch " + std::to_string(b.sequence));
-      b.payload_bytes += static_cast<int64_t>(packed.size());
-      msg->add_tensors(std::move(packed));
-    }
-    b.message_bytes = wire::message_wire_bytes(b.request);
-    batches.push_back(std::move(b));
-  }
 
   // Which stage each node holds now: the schedule model starts from there.
   ModelOptions model_options;

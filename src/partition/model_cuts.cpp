@@ -65,7 +65,7 @@ void drop_label_select_entries(cost::FoldingConfig& folding, const ir::Graph& gr
 
 }  // namespace
 
-ResolvedBoards resolve_boards(const BoardSelection& selection) {
+ResolvedBoards resolve_boards(const HardwareOptions& selection) {
   check(!selection.boards.empty(), "no board given (use --board, e.g. --board zedboard)");
   BoardCatalog catalog = BoardCatalog::builtin();
   if (!selection.boards_file.empty()) catalog.add_file(selection.boards_file);
@@ -90,12 +90,17 @@ ResolvedBoards resolve_boards(const BoardSelection& selection) {
   return resolved;
 }
 
-ModelCuts::ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const std::string& folding_file,
+ModelCuts::ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const HardwareOptions& hardware,
                      bool check_fit)
-    : graph_(graph), folding_given_(!folding_file.empty()) {
+    : graph_(graph), folding_given_(!hardware.folding_file.empty()) {
   check(!graph.nodes.empty(), graph.source_path + ": the model has no nodes to split");
   std::optional<cost::FoldingConfig> folding;
-  if (folding_given_) folding = cost::read_folding_file(folding_file);
+  if (folding_given_) folding = cost::read_folding_file(hardware.folding_file);
+  std::optional<cost::DataType> input_type;
+  if (!hardware.input_type.empty()) {
+    input_type = cost::DataType::parse(hardware.input_type);
+    check(input_type.has_value(), "--input-type '" + hardware.input_type + "' is not a FINN integer type (UINT8, INT4, ...)");
+  }
   if (folding) drop_label_select_entries(*folding, graph);
   for (const Board& board : boards.types) {
     BoardModel model;
@@ -103,6 +108,7 @@ ModelCuts::ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const
     model.options = cost::estimate_options_for(board);
     cost::LowerOptions lower;
     lower.dsp_block = board.dsp_block();
+    lower.input_type = input_type;
     lower.top_k = 0;  // the stages hold exactly the model's nodes: no LabelSelect of our own
     model.hw = cost::lower_to_hw(graph, lower);
     if (folding) cost::apply_folding(model.hw, *folding);
@@ -142,21 +148,25 @@ void ModelCuts::build_units() {
   const int n = static_cast<int>(graph_.nodes.size());
   // A cut may not separate the IR nodes one hardware layer implements.
   std::vector<char> blocked(static_cast<size_t>(n) + 1, 0);
-  std::vector<int> anchor(hw.layers.size(), 0);
-  int previous_anchor = 0;
+  // Each layer is anchored at the first IR node it implements. Layers without IR nodes (sliding
+  // windows, padding, DuplicateStreams) feed the layer after them and go with it.
+  std::vector<int> anchor(hw.layers.size(), -1);
   for (size_t l = 0; l < hw.layers.size(); ++l) {
     const auto& nodes = hw.layers[l].ir_nodes;
-    if (nodes.empty()) {  // e.g. DuplicateStreams: stays with the layer before it
-      anchor[l] = previous_anchor;
-      continue;
-    }
+    if (nodes.empty()) continue;
     const auto [lo, hi] = std::minmax_element(nodes.begin(), nodes.end());
     for (int p = *lo + 1; p <= *hi; ++p) blocked[static_cast<size_t>(p)] = 1;
     anchor[l] = *lo;
-    check(anchor[l] >= previous_anchor, "hardware layer '" + hw.layers[l].name +
-                                            "' comes before the layers of earlier graph nodes; "
-                                            "cannot cut this model along FINN's layer order");
-    previous_anchor = anchor[l];
+  }
+  int next_anchor = n - 1;  // trailing node-less layers (an appended LabelSelect) go last
+  for (size_t l = hw.layers.size(); l-- > 0;) {
+    if (anchor[l] < 0) anchor[l] = next_anchor;
+    next_anchor = anchor[l];
+  }
+  for (size_t l = 1; l < hw.layers.size(); ++l) {
+    check(anchor[l] >= anchor[l - 1], "hardware layer '" + hw.layers[l].name +
+                                          "' comes before the layers of earlier graph nodes; "
+                                          "cannot cut this model along FINN's layer order");
   }
   std::vector<Unit> raw;
   size_t layer = 0;

@@ -46,12 +46,12 @@ struct ResolvedBoards {
   std::vector<BoardType> strategy_types;
   std::vector<int> fill_order;
 };
-ResolvedBoards resolve_boards(const BoardSelection& selection);
+ResolvedBoards resolve_boards(const HardwareOptions& selection);
 
 class ModelCuts {
  public:
   // Throws Error naming the layer and resource when a unit fits no board type.
-  ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const std::string& folding_file,
+  ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const HardwareOptions& hardware,
             bool check_units_fit = true);
 
   const ir::Graph& graph() const { return graph_; }

@@ -1,6 +1,7 @@
 // plan_model: cost model + strategy + stage export -> stage-K.onnx and plan.json
 // (docs/plan-schema.md).
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "dnnsplit/analysis.h"
@@ -14,7 +15,7 @@ namespace dnnsplit::partition {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json quant_json(const ir::QuantType& q) {
   return {{"finn_datatype", q.finn_name()}, {"bits", q.bits},       {"signed", q.is_signed},
@@ -79,12 +80,25 @@ json timing_json(const cost::Estimate& e, const Board& board) {
           {"link_bits_per_s", board.link_mbps * 1e6}};
 }
 
+// FINN names layers <op type>_<n>, counting per op type in graph order (GiveUniqueNodeNames); a
+// stage file built on its own restarts the count, so its folding must use the stage's names.
+json stage_folding(const cost::HwGraph& hw, json& model_names) {
+  cost::HwGraph local = hw;
+  std::map<std::string, int> counters;
+  for (auto& layer : local.layers) {
+    model_names.push_back(layer.name);
+    const std::string type = cost::hw_op_type(layer.op, layer.backend);
+    layer.name = type + "_" + std::to_string(counters[type]++);
+  }
+  return local.layers.empty() ? json::object() : json::parse(cost::folding_to_json(local));
+}
+
 }  // namespace
 
 std::string plan_model(const std::string& model_path, const PlanOptions& options, const std::string& out_dir) {
   const ir::Graph graph = import_model(model_path);
   const detail::ResolvedBoards boards = detail::resolve_boards(options.selection);
-  const detail::ModelCuts cuts(graph, boards, options.selection.folding_file);
+  const detail::ModelCuts cuts(graph, boards, options.selection);
   const CutTable table = cuts.cut_table(boards);
   const Split split = solve(table, options.strategy, options.stages);
 
@@ -131,7 +145,9 @@ std::string plan_model(const std::string& model_path, const PlanOptions& options
     stage["inputs"] = tensors_json(graph, cuts.tensors(begin));
     stage["outputs"] = tensors_json(graph, cuts.tensors(end));
     stage["resources"] = resources_json(hw.estimate.total, board);
-    stage["folding"] = hw.hw.layers.empty() ? json::object() : json::parse(cost::folding_to_json(hw.hw));
+    json model_layer_names = json::array();
+    stage["folding"] = stage_folding(hw.hw, model_layer_names);
+    stage["hardware_layers_in_model"] = model_layer_names;
     stage["timing"] = timing_json(hw.estimate, board);
     stage["seconds_per_image"] = stage_seconds(table, begin, end, type);
     stages.push_back(stage);

@@ -34,18 +34,18 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
-BoardSelection first_board_only(const BoardSelection& selection) {
+HardwareOptions first_board_only(const HardwareOptions& selection) {
   check(!selection.boards.empty(), "no board given (use --board, e.g. --board zedboard)");
-  BoardSelection first = selection;
+  HardwareOptions first = selection;
   first.boards = {selection.boards.front()};
   return first;
 }
 
 }  // namespace
 
-std::vector<SplitPoint> split_points(const ir::Graph& graph, const BoardSelection& selection) {
+std::vector<SplitPoint> split_points(const ir::Graph& graph, const HardwareOptions& selection) {
   const detail::ResolvedBoards boards = detail::resolve_boards(first_board_only(selection));
-  const detail::ModelCuts cuts(graph, boards, selection.folding_file, /*check_units_fit=*/false);
+  const detail::ModelCuts cuts(graph, boards, selection, /*check_units_fit=*/false);
   const Board& board = boards.types[0];
   std::vector<SplitPoint> points;
   const int units = static_cast<int>(cuts.units().size());
@@ -74,11 +74,11 @@ std::vector<SplitPoint> split_points(const ir::Graph& graph, const BoardSelectio
   return points;
 }
 
-void write_report(const std::string& model_path, const BoardSelection& selection, const std::string& out_dir) {
+void write_report(const std::string& model_path, const HardwareOptions& selection, const std::string& out_dir) {
   const ir::Graph graph = import_model(model_path);
   const std::vector<SplitPoint> points = split_points(graph, selection);
   check(!points.empty(), model_path + ": the model has a single hardware layer group; there is no cut to study");
-  const BoardSelection first = first_board_only(selection);
+  const HardwareOptions first = first_board_only(selection);
   const Board board = detail::resolve_boards(first).types[0];
   const std::string folding =
       selection.folding_file.empty() ? "FINN's default folding (PE = SIMD = 1)" : "folding " + selection.folding_file;

@@ -1,0 +1,140 @@
+// Whole literature models through real node processes (HEAVY: seconds to minutes of engine
+// time). CNV-W2A2 in a 3-stage pipeline against `dnnsplit exec`; MobileNetV1-W4A4 planned with
+// fill for Zedboards, time-shared on 3 emulated Zedboards, against the literature's figure.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "client.h"
+#include "dnnsplit/dataset.h"
+#include "dnnsplit/engine.h"
+#include "dnnsplit/error.h"
+#include "dnnsplit/model_io.h"
+#include "dnnsplit/npy.h"
+#include "dnnsplit/orchestrator.h"
+#include "runtime_support.h"
+
+namespace dnnsplit::orchestrator {
+namespace {
+
+using testing::TempDir;
+
+// The literature: MobileNetV1 time-shared on 3 Zedboards, one reconfiguration round per image.
+constexpr double kLiteratureImagesPerSecond = 1.302;
+
+node::LocalCluster emulated_zedboards(int n) {
+  node::LocalClusterOptions o;
+  o.binary = testing::binary();
+  o.nodes = n;
+  o.backend = "emulated";
+  o.board = "zedboard";
+  return node::LocalCluster(o);
+}
+
+Tensor images_3x32(int64_t count) {
+  if (std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+    return cnv_input(load_fashion_mnist("test", count), 0, count);
+  }
+  std::vector<float> v(static_cast<size_t>(count * 3 * 32 * 32));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 37 + i / 1000) % 256);
+  return Tensor::from_floats({count, 3, 32, 32}, v);
+}
+
+TEST(HeavyCnv, ThreeStagePipelineOnThreeNodesIsBitIdenticalToExec) {
+  TempDir dir;
+  const std::string model = dir.file("cnv.onnx"), plan_dir = dir.file("plan");
+  auto r = testing::run_binary({"zoo", "build", "cnv-w2a2", "-o", model});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_binary({"plan", model, "--board", "zedboard", "--strategy", "balanced", "--stages", "3", "-o", plan_dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Plan plan = read_plan(plan_dir);
+  ASSERT_EQ(plan.stages.size(), 3U);
+
+  const int64_t n = 24;
+  const Tensor x = images_3x32(n);
+  write_npy(dir.file("x.npy"), x);
+  r = testing::run_binary({"exec", model, "--input", dir.file("x.npy"), "-o", dir.file("y.npy")}, 600);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Tensor expected = read_npy(dir.file("y.npy"));
+
+  auto nodes = emulated_zedboards(3);
+  RunOptions o;
+  o.nodes = nodes.addresses();
+  o.batch = 8;
+  const RunResult result = run(plan, {x}, o);
+  ASSERT_EQ(result.outputs.size(), 1U);
+  EXPECT_TRUE(tensors_identical(result.outputs[0], expected));
+  EXPECT_EQ(result.report.mode, Mode::kPipeline);
+
+  // The client's link: inputs out, final outputs back; each cut leaves its node once.
+  EXPECT_EQ(result.report.client_payload_sent, n * plan.model_inputs[0].bytes_per_image());
+  EXPECT_EQ(result.report.client_payload_received, n * plan.model_outputs[0].bytes_per_image());
+  std::vector<v1::StatusReply> st;
+  for (const auto& a : nodes.addresses()) st.push_back(NodeClient(a, 64 << 20, 10).status());
+  EXPECT_EQ(static_cast<int64_t>(st[0].counters().bytes_received()), result.report.client_bytes_sent);
+  EXPECT_EQ(st[1].counters().bytes_received(), st[0].counters().bytes_sent());
+  EXPECT_EQ(st[2].counters().bytes_received(), st[1].counters().bytes_sent());
+  EXPECT_EQ(static_cast<int64_t>(st[2].counters().bytes_sent()), result.report.client_bytes_received);
+  for (size_t k = 0; k + 1 < plan.stages.size(); ++k) {
+    EXPECT_EQ(result.report.stages[k].payload_bytes_sent, n * plan.cut_bytes_per_image[k]) << "cut " << k;
+  }
+  std::printf("%s", format_report(result.report).c_str());
+}
+
+TEST(HeavyMobileNet, TimeshareOnThreeEmulatedZedboardsBeatsTheLiterature) {
+  TempDir dir;
+  const std::string model = dir.file("mobilenet.onnx"), plan_dir = dir.file("plan");
+  auto r = testing::run_binary({"zoo", "build", "mobilenetv1-w4a4", "-o", model});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_binary({"plan", model, "--board", "zedboard", "--strategy", "fill", "-o", plan_dir}, 600);
+  if (r.exit_code != 0) GTEST_SKIP() << "`dnnsplit plan --strategy fill --board zedboard` cannot plan MobileNet yet: " << r.err;
+  const Plan plan = read_plan(plan_dir);
+  const Schedule schedule = make_schedule(plan, 3, Mode::kAuto, false);
+  ASSERT_EQ(schedule.mode, Mode::kTimeshare);
+
+  // Modelled images/s of the time-shared schedule, beside the literature and the compute bound.
+  std::printf("MobileNetV1-W4A4, %zu stages on 3 emulated Zedboards, time-share (literature: %.3f images/s)\n",
+              plan.stages.size(), kLiteratureImagesPerSecond);
+  double at64 = 0;
+  for (int64_t b : {1, 8, 64, 256}) {
+    const ModelledRun m = model_run(plan, schedule, b, 4096);
+    std::printf("  B = %3lld: %8.2f images/s modelled (%.1fx the literature); compute-only bound %.1f images/s\n",
+                static_cast<long long>(b), m.images_per_s, m.images_per_s / kLiteratureImagesPerSecond,
+                m.compute_bound_images_per_s);
+    if (b == 64) at64 = m.images_per_s;
+  }
+  EXPECT_GE(at64, 10 * kLiteratureImagesPerSecond);
+
+  // A real round on real nodes: bit-identical, and the nodes' modelled times are the model's.
+  const Tensor x = [] {
+    std::vector<float> v(2 * 3 * 224 * 224);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 131 + i / 7) % 256);
+    return Tensor::from_floats({2, 3, 224, 224}, v);
+  }();
+  auto nodes = emulated_zedboards(3);
+  RunOptions o;
+  o.nodes = nodes.addresses();
+  o.batch = 2;
+  const RunResult result = run(plan, {x}, o);
+  const Tensor expected = engine::Session(import_model(model)).run({x}).at(0);
+  EXPECT_TRUE(tensors_identical(result.outputs.at(0), expected));
+  for (size_t k = 0; k < plan.stages.size(); ++k) {
+    const auto& s = result.report.stages[k];
+    EXPECT_NEAR(s.node_modelled_s, s.reconfigure.modelled_s + s.compute.modelled_s + s.network.modelled_s,
+                1e-9 * (1 + s.node_modelled_s));
+    if (k + 1 < plan.stages.size()) {
+      // Bytes per image per cut on the wire: the plan's figure plus framing under 5 %.
+      const double wire = static_cast<double>(s.message_bytes_sent) / 2.0;
+      EXPECT_GE(wire, static_cast<double>(plan.cut_bytes_per_image[k])) << "cut " << k;
+      EXPECT_LT(wire, 1.05 * static_cast<double>(plan.cut_bytes_per_image[k])) << "cut " << k;
+      std::printf("  cut %zu: plan %lld B/image, wire %.1f B/image (+%.2f %%)\n", k,
+                  static_cast<long long>(plan.cut_bytes_per_image[k]), wire,
+                  100.0 * (wire / static_cast<double>(plan.cut_bytes_per_image[k]) - 1));
+    }
+  }
+  std::printf("%s", format_report(result.report).c_str());
+}
+
+}  // namespace
+}  // namespace dnnsplit::orchestrator
