@@ -39,6 +39,7 @@ struct NodeOptions {
   int64_t max_message_bytes = 64LL << 20;
   int64_t max_stage_bytes = 512LL << 20;
   int64_t max_buffered_bytes = 1LL << 30;  // batches waiting for the board, all streams together
+  bool quiet = false;                      // no shutdown message on stderr (local clusters)
 };
 
 // A node server running in this process (tests, benchmarks, `dnnsplit node`).

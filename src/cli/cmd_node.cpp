@@ -25,6 +25,7 @@ void add_node_command(CLI::App& app) {
       ->check(CLI::IsMember({"cpu", "emulated"}))
       ->capture_default_str();
   app.add_flag("--pace", options->pace, "emulated: sleep so wall-clock follows the modelled board");
+  app.add_flag("--quiet", options->quiet, "no message on stderr when stopped by a signal");
   app.add_option("--name", options->name, "name in messages and records (default: the bound address)");
   app.add_option("--threads", options->engine_threads, "engine threads")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--max-message-mb", *message_mb, "largest gRPC message accepted or sent, MiB")

@@ -41,6 +41,7 @@ bool is_layout_op(const std::string& op) {
 Lowerer::Lowerer(const ir::Graph& graph, const LowerOptions& options) : g_(graph), opt_(options) {
   streams_.resize(g_.tensors.size());
   consumers_.assign(g_.tensors.size(), 0);
+  derived_constant_.assign(g_.tensors.size(), false);
   for (const auto& node : g_.nodes) {
     for (int in : node.inputs) {
       if (in >= 0) ++consumers_[static_cast<size_t>(in)];
@@ -75,7 +76,7 @@ std::string Lowerer::where(int node_index) const {
 }
 
 bool Lowerer::is_constant(int tensor_id) const {
-  return tensor_id >= 0 && g_.tensor(tensor_id).is_constant();
+  return tensor_id >= 0 && (g_.tensor(tensor_id).is_constant() || derived_constant_[static_cast<size_t>(tensor_id)]);
 }
 
 int64_t Lowerer::dim(int node_index, int tensor_id, size_t axis) const {
@@ -151,7 +152,14 @@ void Lowerer::lower_node(int index) {
   const ir::Node& node = g_.nodes[static_cast<size_t>(index)];
   const bool all_constant =
       std::all_of(node.inputs.begin(), node.inputs.end(), [&](int t) { return t < 0 || is_constant(t); });
-  if (all_constant) return;  // a constant computation left unfolded: no hardware
+  if (all_constant) {
+    // A constant computation left unfolded (e.g. Pow in a BatchNorm export): no hardware, and its
+    // outputs count as constants for the ops that use them.
+    for (int t : node.outputs) {
+      if (t >= 0) derived_constant_[static_cast<size_t>(t)] = true;
+    }
+    return;
+  }
   if (ir::is_quant_op(node) || ir::is_bipolar_quant_op(node) || ir::is_multithreshold_op(node)) {
     lower_quantizer(index);
     return;
@@ -165,9 +173,11 @@ void Lowerer::lower_node(int index) {
         where(index) + ": custom op of domain '" + node.domain + "' has no FINN hardware layer in this cost model");
   auto constant_numel = [&]() -> int64_t {
     for (int t : node.inputs) {
-      if (is_constant(t)) return g_.tensor(t).constant->numel();
+      if (!is_constant(t)) continue;
+      const ir::TensorInfo& info = g_.tensor(t);
+      return info.constant ? info.constant->numel() : shape_numel(info.shape);
     }
-    return 1;
+    return int64_t{1};
   };
   const bool two_streams = node.inputs.size() >= 2 && !is_constant(node.inputs[0]) && !is_constant(node.inputs[1]);
   if (op == "Conv") {
@@ -193,7 +203,7 @@ void Lowerer::lower_node(int index) {
     pass_through(index, false, false);
   } else if (op == "TopK") {
     const int k_tensor = node.inputs.size() > 1 ? node.inputs[1] : -1;
-    check(is_constant(k_tensor), where(index) + ": K must be a constant");
+    check(k_tensor >= 0 && g_.tensor(k_tensor).is_constant(), where(index) + ": K must be a constant");
     lower_label_select(index, static_cast<int64_t>(g_.tensor(k_tensor).constant->at(0)));
   } else if (op == "ArgMax") {
     lower_label_select(index, 1);
@@ -220,7 +230,8 @@ void Lowerer::lower_quantizer(int index) {
     const auto parsed = DataType::parse(name);
     check(parsed.has_value(), where(index) + ": out_dtype '" + name + "' is not an integer FINN data type");
     otype = *parsed;
-    check(node.inputs.size() > 1 && is_constant(node.inputs[1]), where(index) + ": thresholds must be a constant");
+    check(node.inputs.size() > 1 && node.inputs[1] >= 0 && g_.tensor(node.inputs[1]).is_constant(),
+          where(index) + ": thresholds must be a constant");
     const Tensor& t = *g_.tensor(node.inputs[1]).constant;
     check(t.shape.size() == 2,
           where(index) + ": thresholds must have shape (channels, steps), got " + shape_to_string(t.shape));

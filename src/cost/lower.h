@@ -60,7 +60,8 @@ class Lowerer {
   LowerOptions opt_;
   HwGraph hw_;
   std::vector<Stream> streams_;
-  std::vector<int> consumers_;  // uses of each tensor by nodes
+  std::vector<int> consumers_;          // uses of each tensor by nodes
+  std::vector<bool> derived_constant_;  // outputs of constant computations the importer left
   bool has_label_select_ = false;
 };
 

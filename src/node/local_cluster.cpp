@@ -114,7 +114,7 @@ LocalCluster::LocalCluster(const LocalClusterOptions& options) {
     for (int i = 0; i < options.nodes; ++i) {
       std::vector<std::string> args{options.binary, "node", "--listen", "127.0.0.1:0", "--store",
                                     (std::filesystem::path(root) / ("node-" + std::to_string(i))).string(),
-                                    "--backend", options.backend};
+                                    "--backend", options.backend, "--quiet"};
       if (!options.board.empty()) args.insert(args.end(), {"--board", options.board});
       if (options.pace) args.emplace_back("--pace");
       const Child child = spawn(args);

@@ -107,8 +107,10 @@ int run_node_until_signal(const NodeOptions& options) {
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::fprintf(stderr, "dnnsplit node %s: %s, shutting down\n", server.address().c_str(),
-               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!options.quiet) {
+    std::fprintf(stderr, "dnnsplit node %s: %s, shutting down\n", server.address().c_str(),
+                 signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  }
   server.shutdown(2.0);
   return 0;
 }

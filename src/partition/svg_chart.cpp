@@ -166,6 +166,8 @@ std::string render_svg(const Chart& chart) {
         svg << "<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(width) << "\" height=\""
             << num(kTop + plot_h - y) << "\" fill=\"" << s.color << "\"><title>" << escape(chart.categories[i])
             << ": " << group_thousands(std::llround(s.values[i])) << "</title></rect>\n";
+        svg << "<text x=\"" << num(x + width / 2) << "\" y=\"" << num(y - 4) << "\" font-size=\"10\" "
+            << "text-anchor=\"middle\">" << group_thousands(std::llround(s.values[i])) << "</text>\n";
       }
       ++bar_index;
       continue;

@@ -50,7 +50,7 @@ TEST(InspectCli, TableColumnsAreAlignedAndTotalsPrinted) {
     EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(lines[i][macs_end - 1]))) << lines[i];
     EXPECT_EQ(lines[i][macs_end], ' ') << lines[i];
   }
-  EXPECT_NE(lines[header + 2].find("28,901,376"), std::string::npos) << lines[header + 2];
+  EXPECT_NE(lines[header + 3].find("28,901,376"), std::string::npos) << lines[header + 3];
   EXPECT_EQ(lines.back(), "total: 12 layers, 1,542,848 params (385,712 bytes packed), 59,461,376 MACs/image");
 }
 

@@ -153,6 +153,20 @@ TEST(ZooLayers, ResNet8JoinsAreLayers) {
   EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<long>(seen.size()));
 }
 
+// A real Brevitas export: dynamic flatten chain, Transpose behind every weight quantizer.
+TEST(ZooLayers, QonnxZooTfc2W2AFile) {
+  const std::string path = std::string(DNNSPLIT_SHARED_DIR) + "/fixtures/qonnx-zoo/TFC_2W2A.onnx";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "fixtures not found at " << path;
+  const auto rows = analyze_layers(import_model(path));
+  EXPECT_EQ(column<std::string>(rows, [](const LayerRow& r) { return r.name; }),
+            (std::vector<std::string>{"Quant_13", "MatMul_20", "MatMul_32", "MatMul_44", "MatMul_56"}));
+  EXPECT_EQ(column<int64_t>(rows, [](const LayerRow& r) { return r.output_bytes; }),
+            (std::vector<int64_t>{784 * 2 / 8, 16, 16, 16, 40}));
+  EXPECT_EQ(row_named(rows, "MatMul_20").weight_type, "INT2");
+  EXPECT_EQ(row_named(rows, "MatMul_20").detail, "784x64");
+  EXPECT_EQ(layer_totals(rows).params, 784 * 64 + 2 * 64 * 64 + 64 * 10);
+}
+
 // FINN's own dialect: MultiThreshold activations, Squeeze/Unsqueeze around BatchNorm, TopK.
 TEST(ZooLayers, FinnTfcW1A1File) {
   const std::string path = std::string(DNNSPLIT_SHARED_DIR) + "/fixtures/finn/tfc_w1a1_finn.onnx";

@@ -99,7 +99,7 @@ TEST(CostBoards, ErrorsNameFileBoardAndField) {
 }
 
 TEST(CostBoards, FitAgainstUsableFraction) {
-  const Board& zed = BoardCatalog::builtin().get("zedboard");
+  const Board zed = BoardCatalog::builtin().get("zedboard");
   cost::Resources r;
   r.lut = 37239;   // just under 70 % of 53,200
   r.bram18 = 225;  // 80.36 % of 280 > 80 %

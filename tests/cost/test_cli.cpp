@@ -111,6 +111,25 @@ TEST_F(CostCli, FinnHardwareModelFixture) {
   EXPECT_EQ(doc["total"]["bram18"].get<int64_t>(), 8);
 }
 
+TEST_F(CostCli, FloatQonnxModelWithInputType) {
+  const std::string path = std::string(DNNSPLIT_SHARED_DIR) + "/fixtures/qonnx-zoo/TFC_2W2A.onnx";
+  if (!fs::exists(path)) GTEST_SKIP() << "fixtures not found at " << path;
+  RunResult r = run("estimate " + path + " --board pynq-z1 --json");
+  EXPECT_EQ(r.code, 2);  // a float input: FINN needs its integer type
+  EXPECT_NE(r.err.find("has no integer type"), std::string::npos) << r.err;
+  r = run("estimate " + path + " --board pynq-z1 --input-type UINT8 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  std::vector<std::string> names;
+  for (const auto& l : doc["layers"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"Thresholding_rtl_0", "MVAU_hls_0", "MVAU_hls_1", "MVAU_hls_2",
+                                             "MVAU_hls_3", "LabelSelect_hls_0"}));
+  EXPECT_EQ(doc["layers"][1]["cycles"].get<int64_t>(), 784 * 64);  // MW 784, MH 64 at PE = SIMD = 1
+  r = run("estimate " + path + " --board pynq-z1 --input-type FLOAT32");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--input-type 'FLOAT32' is not a FINN integer type"), std::string::npos) << r.err;
+}
+
 TEST_F(CostCli, Boards) {
   RunResult r = run("boards");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -215,7 +215,7 @@ TEST(CostMobileNet, Zcu102FoldingAppliesAndDspMatchesHandCount) {
 TEST(CostMobileNet, Zcu104FoldingUsesUram) {
   HwGraph hw = mobilenet();
   apply_folding(hw, read_folding_file(data_file("mobilenet-v1_zcu104_folding_config.json")));
-  const Board& board = BoardCatalog::builtin().get("zcu104");
+  const Board board = BoardCatalog::builtin().get("zcu104");
   const Estimate exact = estimate(hw, estimate_options_for(board, true));
   // finn-facts.md (h): 47,970 LUT / 530 BRAM18 (+39 URAM) / 684 DSP with the trained weights.
   EXPECT_EQ(exact.total.bram18, 530);

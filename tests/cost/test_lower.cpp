@@ -129,6 +129,21 @@ TEST(CostLower, SoftwareTailWithoutTopK) {
   EXPECT_EQ(hw.node_layer, (std::vector<int>{0, 1}));
 }
 
+TEST(CostLower, UnfoldedConstantComputationsCountAsConstants) {
+  // A BatchNorm exported as Sub(mean) / Pow(var + eps, 0.5) (QONNX zoo TFC): the Pow of two
+  // initializers is left unfolded by the importer; the Div by it is still an affine op.
+  GraphBuilder b;
+  int x = b.input("in", {1, 8}, quant_type(2, true, true));
+  const int wt = b.weights("w", {8, 3}, std::vector<int64_t>(24, 1), quant_type(2, true, true));
+  x = b.node("MatMul", {x, wt}, {1, 3});
+  const int p = b.node("Pow", {b.scalar("var", 4.0F), b.scalar("half", 0.5F)}, {});
+  x = b.node("Div", {x, p}, {1, 3});
+  b.output(x);
+  const HwGraph hw = lower_to_hw(b.take());
+  ASSERT_EQ(hw.layers.size(), 2u);
+  EXPECT_EQ(hw.node_layer, (std::vector<int>{0, -1, 1}));  // Pow: no hardware; Div: in the LabelSelect
+}
+
 TEST(CostLower, ResidualJoinDuplicatesAndAdds) {
   // q = Quant(in) is read by a 1x1 conv branch and by the Add: DuplicateStreams + AddStreams.
   GraphBuilder b;

@@ -32,6 +32,16 @@ TEST(BadModel, GarbageBytes) {
 namespace dnnsplit {
 namespace {
 
+// (1,3) + (1,4): incompatible broadcast in node 'mismatched_add'.
+onnx::ModelProto mismatched_add_model() {
+  auto m = testing::empty_model();
+  testing::add_input(m, "x", {1, 3});
+  testing::add_float_init(m, "b", {1, 4}, {1, 2, 3, 4});
+  testing::add_node(m, "Add", "mismatched_add", {"x", "b"}, {"y"});
+  testing::add_output(m, "y", {1, 4});
+  return m;
+}
+
 TEST(BadModel, EmptyFile) { EXPECT_NE(import_error("").find("empty"), std::string::npos); }
 
 TEST(BadModel, TruncatedFile) {
@@ -78,12 +88,7 @@ TEST(BadModel, MissingInitializerNamesTheInput) {
 }
 
 TEST(BadModel, ShapeMismatchNamesTheNode) {
-  auto m = testing::empty_model();
-  testing::add_input(m, "x", {1, 3});
-  testing::add_float_init(m, "b", {1, 4}, {1, 2, 3, 4});
-  testing::add_node(m, "Add", "mismatched_add", {"x", "b"}, {"y"});
-  testing::add_output(m, "y", {1, 4});
-  const auto msg = import_error(testing::serialize(m));
+  const auto msg = import_error(testing::serialize(mismatched_add_model()));
   EXPECT_NE(msg.find("mismatched_add"), std::string::npos) << msg;
 }
 
@@ -108,12 +113,7 @@ TEST(BadModel, NonIntegerBitwidth) {
 }
 
 TEST(BadModel, ErrorsAreOneLine) {
-  auto m = testing::empty_model();
-  testing::add_input(m, "x", {1, 3});
-  testing::add_float_init(m, "b", {1, 4}, {1, 2, 3, 4});
-  testing::add_node(m, "Add", "mismatched_add", {"x", "b"}, {"y"});
-  testing::add_output(m, "y", {1, 4});
-  const auto msg = import_error(testing::serialize(m));
+  const auto msg = import_error(testing::serialize(mismatched_add_model()));
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
 }
 
