@@ -196,6 +196,23 @@ void dwconv_bench(benchmark::State& state, const DwKernel& kernel, WindowShape s
                                                benchmark::Counter::kIsRate);
 }
 
+// im2col for CNV's conv1: the copy a GEMM over explicit rows pays per image.
+void im2col_bench(benchmark::State& state) {
+  const ConvGeometry g = conv_geometry(30, 64, 64, 3, 1, 0);
+  std::vector<uint8_t> in(static_cast<size_t>(g.in_h * g.in_w * g.in_c) + kReadSlack, 1);
+  const int64_t k = g.taps() * g.in_c;
+  std::vector<uint8_t> a(static_cast<size_t>(56 * k));
+  for (auto _ : state) {
+    for (int64_t p0 = 0; p0 < g.out_h * g.out_w; p0 += 56) {
+      im2col_u8(g, in.data(), p0, std::min(p0 + 56, g.out_h * g.out_w), 0, a.data(), static_cast<size_t>(k));
+      benchmark::DoNotOptimize(a.data());
+    }
+  }
+  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(g.out_h * g.out_w * k) * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(im2col_bench)->Name("im2col_u8__generic/cnv_conv1");
+
 int register_all() {
   for (const auto& kernel : qgemm_kernels()) {
     for (const auto& s : kGemmShapes) {

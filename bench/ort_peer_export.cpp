@@ -35,10 +35,13 @@ bool is_activation_quantizer(const ir::Graph& g, const ir::Node& n) {
   return (ir::is_quant_op(n) || ir::is_bipolar_quant_op(n)) && !g.tensor(n.inputs[0]).is_constant();
 }
 
-// Common clean-up: standard opset 13 (QuantizeLinear axis), no QONNX annotations.
+// Common clean-up: standard opset 13 (QuantizeLinear axis), no QONNX annotations, any batch.
 void finish(ir::Graph& g) {
   g.opset = std::max<int64_t>(g.opset, 13);
-  for (auto& t : g.tensors) t.quant.reset();
+  for (auto& t : g.tensors) {
+    t.quant.reset();
+    if (!t.is_constant() && !t.shape.empty()) t.shape[0] = -1;
+  }
   g.remove_dead_code();
 }
 

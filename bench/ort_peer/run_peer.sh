@@ -6,6 +6,7 @@
 #   MODEL: a zoo name (cnv-w2a2, mobilenetv1-w4a4, ...) or a model file.
 # Installs onnxruntime-node into BUILD_DIR/ort-peer on first use (ONNXRUNTIME_NODE_INSTALL=skip:
 # the CPU engine ships in the package; its install script would fetch GPU libraries).
+# DNNSPLIT overrides the dnnsplit binary (default BUILD_DIR/src/cli/dnnsplit).
 # Rates are reported per wall-second and per CPU-second of the process: on a shared machine the
 # second is the one that other processes do not dilute.
 set -eu
@@ -22,7 +23,7 @@ name=$(basename "$model" .onnx)
 out="$peer/models/$name"
 "$build/bench/ort_peer_export" "$model" "$out" >/dev/null
 
-ours=$("$build/src/cli/dnnsplit" bench "$model" --json "$@")
+ours=$("${DNNSPLIT:-$build/src/cli/dnnsplit}" bench "$model" --json "$@")
 fp32=$(NODE_PATH="$peer/node_modules" node "$here/ort_bench.js" "$out/fp32.onnx" "$@")
 qdq=$(NODE_PATH="$peer/node_modules" node "$here/ort_bench.js" "$out/qdq.onnx" "$@" 2>&1) || qdq=""
 

@@ -28,6 +28,7 @@ using NodeEvaluator = std::function<std::vector<Tensor>(const ir::Node&, const s
 struct CompileOptions {
   int threads = 1;    // worker threads of run(); images of a batch are shared among them
   bool simd = true;   // false: the generic (scalar) kernels, the bit-exact truth
+  int group = 0;      // images a worker runs layer by layer together; 0: chosen from memory use
 };
 
 // One step of the compiled plan, for reports and per-layer timing.

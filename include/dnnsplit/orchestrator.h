@@ -60,8 +60,19 @@ Schedule make_schedule(const Plan& plan, int nodes, Mode mode, bool replicate);
 
 // ---- the schedule model (emulated board timing, no nodes needed) -------------------------------
 
+// Time-share: images per message within a round when RunOptions/ModelOptions say 0. A round's
+// B images still pass each loaded stage before the next reconfiguration; sending them in
+// messages lets the next stage start on the first ones while the rest are computed.
+inline constexpr int64_t kDefaultChunk = 16;
+
+// How a run splits its images into messages, grouped: pipeline: one message per batch of
+// `batch` images, each its own group; time-share: one group per round of `batch` images, sent as
+// messages of at most `chunk` images (0: min(batch, kDefaultChunk)).
+std::vector<std::vector<int64_t>> split_images(Mode mode, int64_t images, int64_t batch, int64_t chunk);
+
 struct ModelOptions {
   int rounds_in_flight = 2;                 // time-share: rounds open at once (as run uses)
+  int64_t chunk = 0;                        // time-share: images per message (see split_images)
   std::vector<int> initially_loaded;        // stage loaded on each node at the start (-1: none)
 };
 
@@ -84,9 +95,9 @@ struct ModelledRun {
 // Plays the schedule with the modelled durations: each node's fabric does one thing at a time
 // (reconfigure or compute), its link one transfer at a time, overlapping with the fabric;
 // time-share rounds take the boards in (round, stage) order, as the nodes grant them.
-ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std::vector<int64_t>& batch_images,
+ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std::vector<std::vector<int64_t>>& groups,
                            const ModelOptions& options = {});
-// Convenience: `images` split into batches of `batch`.
+// Convenience: `images` split by split_images.
 ModelledRun model_run(const Plan& plan, const Schedule& schedule, int64_t batch, int64_t images,
                       const ModelOptions& options = {});
 
@@ -99,6 +110,7 @@ struct RunOptions {
   bool replicate = false;
   int in_flight = 4;          // pipeline: batches in flight per chain
   int rounds_in_flight = 2;   // time-share: rounds open at once
+  int64_t chunk = 0;          // time-share: images per message within a round (0: default)
   double call_timeout_s = 30;       // control calls (status, list, load); uploads add size / 10 MB/s
   double run_timeout_s = 3600;      // the data streams
   int64_t max_message_bytes = 64LL << 20;

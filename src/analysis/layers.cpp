@@ -137,13 +137,14 @@ class Grouper {
 
   void visit(int index) {
     const ir::Node& node = graph_.nodes[static_cast<size_t>(index)];
+    if (node.outputs.empty()) return;  // produces nothing a layer could hand on
     const std::vector<int> data = data_inputs(node);
     const Role role = role_of(node, static_cast<int>(data.size()));
     if (role == Role::kWeightPrep) {
       set_pending(node, index);
       return;
     }
-    if (role == Role::kCompute || node.outputs.empty()) {
+    if (role == Role::kCompute) {
       open_row(node, index, false);
       return;
     }

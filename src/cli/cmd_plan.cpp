@@ -52,7 +52,9 @@ void add_plan_command(CLI::App& app) {
       ->delimiter(',');
   app.add_option("--boards-file", args->boards_file, "extra board catalog (boards.json format)");
   app.add_option("--strategy", args->strategy, "fill | min-transfer | balanced (default fill)");
-  app.add_option("--stages", args->stages, "exact number of stages (min-transfer, balanced)");
+  app.add_option("--stages", args->stages,
+                 "exact number of stages for min-transfer / balanced (default: the fewest that fit; balanced with "
+                 "several boards listed: one stage per board)");
   app.add_option("--folding", args->folding,
                  "FINN folding JSON used for every stage (default: FINN's default folding to split, then the "
                  "fastest folding that fits, per stage)");

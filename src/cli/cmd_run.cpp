@@ -2,6 +2,7 @@
 // [--replicate] [--trace T.json] [--json]: runs a plan on a cluster of nodes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -31,8 +32,29 @@ struct RunCommandOptions {
   bool replicate = false;
   std::string trace;
   bool json = false;
+  int predict_nodes = 0;
+  int64_t predict_images = 4096;
   orchestrator::RunOptions run;
 };
+
+// --predict: the schedule model alone, no nodes contacted.
+void predict_command(const RunCommandOptions& o, const orchestrator::Plan& plan) {
+  const auto schedule =
+      orchestrator::make_schedule(plan, o.predict_nodes, orchestrator::parse_mode(o.mode), o.replicate);
+  std::vector<int64_t> batches{1, 8, 64, 256};
+  if (std::find(batches.begin(), batches.end(), o.run.batch) == batches.end()) batches.push_back(o.run.batch);
+  orchestrator::ModelOptions m;
+  m.rounds_in_flight = o.run.rounds_in_flight;
+  m.chunk = o.run.chunk;
+  std::printf("modelled (emulated boards): %zu stages on %d nodes, %s, %lld images\n", plan.stages.size(),
+              o.predict_nodes, orchestrator::mode_name(schedule.mode).c_str(), static_cast<long long>(o.predict_images));
+  std::printf("  batch   images/s    seconds   compute-only bound images/s\n");
+  for (int64_t b : batches) {
+    const auto r = orchestrator::model_run(plan, schedule, b, o.predict_images, m);
+    std::printf("  %5lld %10.2f %10.3f   %10.1f\n", static_cast<long long>(b), r.images_per_s, r.seconds,
+                r.compute_bound_images_per_s);
+  }
+}
 
 std::string output_path(const std::string& requested, size_t index, size_t count) {
   if (count == 1) return requested;
@@ -69,6 +91,10 @@ std::function<void(int64_t, int64_t)> progress_bar() {
 
 void run_command(RunCommandOptions& o) {
   const orchestrator::Plan plan = orchestrator::read_plan(o.plan);
+  if (o.predict_nodes > 0) {
+    predict_command(o, plan);
+    return;
+  }
   check(o.nodes.empty() != (o.local == 0), "run: give either --nodes HOST:PORT,... or --local N");
   check(o.inputs.empty() != (o.fashion_mnist < 0), "run: give either --input X.npy or --fashion-mnist N");
 
@@ -176,6 +202,11 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   app.add_flag("--replicate", o->replicate, "pipeline: spare nodes run copies of the slowest stage");
   app.add_option("--in-flight", o->run.in_flight, "pipeline: batches in flight per chain")->capture_default_str()->check(CLI::Range(1, 1024));
+  app.add_option("--chunk", o->run.chunk,
+                 "time-share: images per message within a round (0: min(batch, 16)); the round still passes each "
+                 "stage before the next reconfiguration")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--rounds-in-flight", o->run.rounds_in_flight, "time-share: rounds open at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -185,6 +216,11 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   app.add_option("--trace", o->trace, "write a Chrome/Perfetto trace JSON of every reconfiguration, compute and transfer");
   app.add_flag("--json", o->json, "print the report as JSON");
+  app.add_option("--predict", o->predict_nodes,
+                 "contact no node: print the schedule model's images/s on N emulated boards for batches 1, 8, 64, "
+                 "256 and --batch")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--predict-images", o->predict_images, "images in a --predict run")->capture_default_str()->check(CLI::Range(1, 1 << 30));
   app.callback([o] { run_command(*o); });
 }
 

@@ -224,7 +224,7 @@ void read_layer(HwLayer& l, const Attrs& a) {
       l.channels = a.i("NumChannels");
       l.ifm = a.pair("ImgDim");
       l.kernel = a.pair("PoolDim");
-      l.ofm = {l.ifm[0] / l.kernel[0], l.ifm[1] / l.kernel[1]};
+      l.ofm = {l.kernel[0] > 0 ? l.ifm[0] / l.kernel[0] : 0, l.kernel[1] > 0 ? l.ifm[1] / l.kernel[1] : 0};
       l.folding.pe = a.i("PE", 1);
       l.input_type = l.output_type = a.type("dataType", "INT32");
       break;
@@ -259,6 +259,27 @@ void read_layer(HwLayer& l, const Attrs& a) {
   }
 }
 
+// Dimensions a formula divides by or multiplies with must be positive.
+void check_geometry(const HwLayer& l, const std::string& where) {
+  auto positive = [&](int64_t v, const std::string& what) {
+    check(v >= 1, where + ": " + what + " must be positive, got " + std::to_string(v));
+  };
+  if (l.op == HwOp::kMvau) {
+    positive(l.mw, "MW");
+    positive(l.mh, "MH");
+  } else {
+    positive(l.channels, "the channel count");
+  }
+  for (int d = 0; d < 2; ++d) {
+    positive(l.kernel[static_cast<size_t>(d)], "the kernel size");
+    positive(l.ifm[static_cast<size_t>(d)], "the input size");
+    positive(l.ofm[static_cast<size_t>(d)], "the output size");
+    positive(l.stride[static_cast<size_t>(d)], "the stride");
+    positive(l.dilation[static_cast<size_t>(d)], "the dilation");
+  }
+  positive(l.num_vectors, "numInputVectors");
+}
+
 }  // namespace
 
 bool is_finn_hw_model(const std::string& path) {
@@ -289,6 +310,7 @@ HwGraph read_finn_hw_model(const std::string& path) {
           where + ": this FINN hardware op is not known to the cost model");
     if (skip) continue;  // FIFOs, width converters, DMAs: not in FINN's estimate report
     read_layer(layer, Attrs(node, where));
+    check_geometry(layer, where);
     for (const auto& in : node.input()) {
       auto it = producer.find(in);
       if (it != producer.end()) {

@@ -50,8 +50,8 @@ class Lowerer {
   void lower_maxpool(int node_index);
   void lower_average_pool(int node_index, bool global);
   void lower_add_streams(int node_index);
-  int add_padding(int node_index, Stream& in, const std::array<int64_t, 4>& pads, const std::vector<int>& covered);
-  void add_weights(HwLayer& layer, int node_index, int weight_tensor, int out_axis, bool transposed);
+  int add_padding(const Stream& in, const std::array<int64_t, 4>& pads, const std::vector<int>& covered);
+  void add_weights(HwLayer& layer, int node_index, int weight_tensor, int out_axis);
 
   bool is_constant(int tensor_id) const;
   int64_t dim(int node_index, int tensor_id, size_t axis) const;

@@ -21,14 +21,21 @@ DataType sum_type(const DataType& t, int64_t count) {
   return DataType::smallest_for_range(t.min() * count, t.max() * count);
 }
 
-std::vector<int64_t> ints_attr(const ir::Node& node, const char* key, size_t rank, int64_t fallback) {
-  auto v = node.attr_ints_or(key, std::vector<int64_t>(rank, fallback));
+// An integer-list attribute of `count` entries, all >= `min_value` (FINN's defaults when absent).
+std::vector<int64_t> ints_attr(const ir::Node& node, const char* key, size_t count, int64_t fallback, int64_t min_value,
+                               const std::string& where) {
+  auto v = node.attr_ints_or(key, std::vector<int64_t>(count, fallback));
+  check(v.size() == count, where + ": attribute '" + key + "' must have " + std::to_string(count) + " entries, has " +
+                               std::to_string(v.size()));
+  for (int64_t x : v) {
+    check(x >= min_value, where + ": attribute '" + key + "' has the value " + std::to_string(x));
+  }
   return v;
 }
 
 }  // namespace
 
-void Lowerer::add_weights(HwLayer& layer, int node_index, int weight_tensor, int out_axis, bool /*transposed*/) {
+void Lowerer::add_weights(HwLayer& layer, int node_index, int weight_tensor, int out_axis) {
   const ir::TensorInfo& info = g_.tensor(weight_tensor);
   check(info.is_constant(), where(node_index) + ": weight input '" + info.name + "' is not a constant");
   const Tensor& t = *info.constant;
@@ -77,9 +84,7 @@ void Lowerer::add_weights(HwLayer& layer, int node_index, int weight_tensor, int
   layer.weights = stats;
 }
 
-int Lowerer::add_padding(int node_index, Stream& in, const std::array<int64_t, 4>& pads,
-                         const std::vector<int>& covered) {
-  (void)node_index;
+int Lowerer::add_padding(const Stream& in, const std::array<int64_t, 4>& pads, const std::vector<int>& covered) {
   HwLayer pad;
   pad.op = HwOp::kFmPadding;
   pad.backend = Backend::kRtl;
@@ -115,9 +120,9 @@ void Lowerer::lower_conv(int index) {
   const int64_t oh = is2d ? dim(index, y, 2) : 1;
   const int64_t ow = dim(index, y, rank - 1);
   const int64_t group = node.attr_int_or("group", 1);
-  auto strides = ints_attr(node, "strides", rank - 2, 1);
-  auto dilations = ints_attr(node, "dilations", rank - 2, 1);
-  auto pads = ints_attr(node, "pads", 2 * (rank - 2), 0);
+  auto strides = ints_attr(node, "strides", rank - 2, 1, 1, where(index));
+  auto dilations = ints_attr(node, "dilations", rank - 2, 1, 1, where(index));
+  auto pads = ints_attr(node, "pads", 2 * (rank - 2), 0, 0, where(index));
   if (!is2d) {
     strides.insert(strides.begin(), 1);
     dilations.insert(dilations.begin(), 1);
@@ -153,7 +158,7 @@ void Lowerer::lower_conv(int index) {
   if (padded) {
     Stream padded_in = in;
     padded_in.shape = {1, s.c, s.h, s.w};
-    prev = add_padding(index, padded_in, pad4, covered);
+    prev = add_padding(padded_in, pad4, covered);
     covered.clear();
     ph += pad4[0] + pad4[2];
     pw += pad4[1] + pad4[3];
@@ -188,7 +193,7 @@ void Lowerer::lower_conv(int index) {
   compute.mw = kh * kw * (depthwise ? 1 : s.c);
   compute.mh = m;
   compute.inputs = {prev};
-  add_weights(compute, index, wt, 0, false);
+  add_weights(compute, index, wt, 0);
   compute.output_type = accumulator_type(compute);
   covered.push_back(index);
   Stream out;
@@ -229,7 +234,7 @@ void Lowerer::lower_matmul(int index, bool gemm) {
   mvau.mh = n;
   mvau.num_vectors = vectors;
   mvau.inputs = {in.layer};
-  add_weights(mvau, index, wt, trans_b ? 0 : 1, trans_b);
+  add_weights(mvau, index, wt, trans_b ? 0 : 1);
   mvau.output_type = accumulator_type(mvau);
   std::vector<int> covered = in.pending;
   covered.push_back(index);
@@ -248,11 +253,11 @@ void Lowerer::lower_maxpool(int index) {
   const int y = node.outputs[0];
   check(g_.tensor(x).shape.size() == 4, where(index) + ": only 2D max pooling is supported");
   const Spatial s{dim(index, x, 1), dim(index, x, 2), dim(index, x, 3)};
-  const auto kernel = node.attr_ints_or("kernel_shape", {});
-  check(kernel.size() == 2, where(index) + ": kernel_shape must have 2 entries");
-  const auto strides = ints_attr(node, "strides", 2, 1);
-  const auto pads = ints_attr(node, "pads", 4, 0);
-  const auto dilations = ints_attr(node, "dilations", 2, 1);
+  check(node.has_attr("kernel_shape"), where(index) + ": attribute 'kernel_shape' is missing");
+  const auto kernel = ints_attr(node, "kernel_shape", 2, 0, 1, where(index));
+  const auto strides = ints_attr(node, "strides", 2, 1, 1, where(index));
+  const auto pads = ints_attr(node, "pads", 4, 0, 0, where(index));
+  const auto dilations = ints_attr(node, "dilations", 2, 1, 1, where(index));
   check(dilations[0] == 1 && dilations[1] == 1, where(index) + ": dilated max pooling is not supported");
   const int64_t oh = dim(index, y, 2);
   const int64_t ow = dim(index, y, 3);
@@ -279,7 +284,7 @@ void Lowerer::lower_maxpool(int index) {
     if (!no_pad) {
       Stream padded_in = in;
       padded_in.shape = {1, s.c, s.h, s.w};
-      prev = add_padding(index, padded_in, {pads[0], pads[1], pads[2], pads[3]}, {});
+      prev = add_padding(padded_in, {pads[0], pads[1], pads[2], pads[3]}, {});
       ph += pads[0] + pads[2];
       pw += pads[1] + pads[3];
     }
@@ -332,10 +337,10 @@ void Lowerer::lower_average_pool(int index, bool global) {
     set_output(y, std::move(out));
     return;
   }
-  const auto kernel = node.attr_ints_or("kernel_shape", {});
-  check(kernel.size() == 2, where(index) + ": kernel_shape must have 2 entries");
-  const auto strides = ints_attr(node, "strides", 2, 1);
-  const auto pads = ints_attr(node, "pads", 4, 0);
+  check(node.has_attr("kernel_shape"), where(index) + ": attribute 'kernel_shape' is missing");
+  const auto kernel = ints_attr(node, "kernel_shape", 2, 0, 1, where(index));
+  const auto strides = ints_attr(node, "strides", 2, 1, 1, where(index));
+  const auto pads = ints_attr(node, "pads", 4, 0, 0, where(index));
   const int64_t oh = dim(index, y, 2);
   const int64_t ow = dim(index, y, 3);
   int prev = in.layer;
@@ -344,7 +349,7 @@ void Lowerer::lower_average_pool(int index, bool global) {
   if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; })) {
     Stream padded_in = in;
     padded_in.shape = {1, s.c, s.h, s.w};
-    prev = add_padding(index, padded_in, {pads[0], pads[1], pads[2], pads[3]}, {});
+    prev = add_padding(padded_in, {pads[0], pads[1], pads[2], pads[3]}, {});
     ph += pads[0] + pads[2];
     pw += pads[1] + pads[3];
   }

@@ -9,14 +9,29 @@
 
 namespace dnnsplit::kernels {
 
+size_t WorkspaceLayout::bytes_per_image() const {
+  size_t n = bits * 8 + acc * 4;
+  for (size_t c : codes) n += c;
+  for (size_t f : floats) n += f * 4;
+  return n;
+}
+
 Workspace WorkspaceLayout::make() const {
   Workspace ws;
-  for (size_t n : codes) ws.codes.emplace_back(n, uint8_t{0});
-  for (size_t n : floats) ws.floats.emplace_back(n, 0.0F);
-  ws.tensors.resize(tensors);
+  ws.group = group;
+  const auto g = static_cast<size_t>(group);
+  for (size_t n : codes) {
+    ws.codes.emplace_back(n * g + kReadSlack, uint8_t{0});
+    ws.code_stride.push_back(n);
+  }
+  for (size_t n : floats) {
+    ws.floats.emplace_back(n * g + kReadSlack, 0.0F);
+    ws.float_stride.push_back(n);
+  }
+  ws.tensors.resize(tensors * g);
   ws.scratch.assign(scratch, 0);
-  ws.bits.assign(bits, 0);
-  ws.acc.assign(acc, 0);
+  ws.bits.assign(bits * g + kReadSlack / 8, 0);
+  ws.acc.assign(acc * g, 0);
   return ws;
 }
 
@@ -142,24 +157,23 @@ std::vector<Tensor> FastPlan::run(const std::vector<Tensor>& inputs) const {
   s.check_feed(inputs);
   const int64_t batch = batch_of(inputs);
   std::vector<Tensor> outputs = make_outputs(s.output_shapes, s.output_types, batch);
-  auto& workspaces = s.workspaces;
-  auto run_image = [&](int worker, int64_t image) {
-    RunContext ctx{&inputs, &outputs, image, batch};
-    for (const auto& step : s.steps) step->run(workspaces[static_cast<size_t>(worker)], ctx);
+  auto run_group = [&](int worker, int64_t first, int64_t count) {
+    RunContext ctx{&inputs, &outputs, first, count, batch};
+    for (const auto& step : s.steps) step->run(s.workspaces[static_cast<size_t>(worker)], ctx);
   };
   int64_t first = 0;
   if (std::any_of(outputs.begin(), outputs.end(), [](const Tensor& t) { return t.shape.empty(); })) {
-    run_image(0, 0);  // shapes the outputs the graph does not state
+    run_group(0, 0, 1);  // shapes the outputs the graph does not state
     first = 1;
   }
   const int64_t remaining = batch - first;
   if (remaining <= 0) return outputs;
   const int workers = static_cast<int>(std::min<int64_t>(s.threads, remaining));
-  // Contiguous image ranges, one per worker.
+  // Contiguous image ranges, one per worker, run in groups of the workspace's size.
   s.pool->run(workers, [&](int worker) {
     const int64_t begin = first + remaining * worker / workers;
     const int64_t end = first + remaining * (worker + 1) / workers;
-    for (int64_t i = begin; i < end; ++i) run_image(worker, i);
+    for (int64_t i = begin; i < end; i += s.layout.group) run_group(worker, i, std::min(s.layout.group, end - i));
   });
   return outputs;
 }
@@ -178,8 +192,8 @@ std::vector<Tensor> FastPlan::run_profiled(const std::vector<Tensor>& inputs, st
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
   };
-  for (int64_t i = 0; i < batch; ++i) {
-    RunContext ctx{&inputs, &outputs, i, batch};
+  for (int64_t i = 0; i < batch; i += s.layout.group) {
+    RunContext ctx{&inputs, &outputs, i, std::min(s.layout.group, batch - i), batch};
     for (size_t k = 0; k < s.steps.size(); ++k) {
       const double t0 = now();
       s.steps[k]->run(ws, ctx);
@@ -202,6 +216,11 @@ FastPlan compile_fast_plan(const ir::Graph& graph, const NodeEvaluator& evaluate
   for (const auto& step : s.steps) s.infos.push_back(step->info());
   s.layout = compiler.layout_;
   s.threads = options.threads;
+  // Images per group: weights of small layers (FC, 1x1 maps) are then read once per group,
+  // within a memory budget per worker.
+  constexpr size_t kGroupBytes = size_t{4} << 20;
+  s.layout.group = options.group > 0 ? options.group
+                                     : std::clamp<int64_t>(static_cast<int64_t>(kGroupBytes / std::max<size_t>(1, s.layout.bytes_per_image())), 1, 8);
   for (int i = 0; i < options.threads; ++i) s.workspaces.push_back(s.layout.make());
   s.pool = std::make_unique<ThreadPool>(options.threads);
   const int64_t total = compiler.fast_macs_ + compiler.slow_macs_;

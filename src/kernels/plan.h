@@ -21,19 +21,28 @@
 
 namespace dnnsplit::kernels {
 
+// Buffers of one worker for a group of images: slot k of image j starts at j * stride[k]
+// (images back to back, so the rows of a group form one matrix; the slack is at the end).
 struct Workspace {
-  std::vector<std::vector<uint8_t>> codes;  // code buffers, NHWC per image (+ kReadSlack)
-  std::vector<std::vector<float>> floats;   // float value buffers, NHWC per image (+ slack)
-  std::vector<Tensor> tensors;              // reference tensors (batch 1)
+  int64_t group = 1;
+  std::vector<std::vector<uint8_t>> codes;  // code buffers, NHWC per image
+  std::vector<std::vector<float>> floats;   // float value buffers, NHWC per image
+  std::vector<size_t> code_stride, float_stride;
+  std::vector<Tensor> tensors;              // reference tensors (batch 1), [slot][image]
   std::vector<uint8_t> scratch;             // im2col rows (8-byte aligned: also bit rows)
-  std::vector<uint64_t> bits;               // bit-packed pixels for bgemm
-  std::vector<int32_t> acc;                 // int32 results of float-output linear steps
+  std::vector<uint64_t> bits;               // bit-packed pixels for bgemm, the whole group
+  std::vector<int32_t> acc;                 // int32 results of float-output linear steps, the group
+
+  uint8_t* code(int slot, int64_t j) { return codes[static_cast<size_t>(slot)].data() + static_cast<size_t>(j) * code_stride[static_cast<size_t>(slot)]; }
+  float* flt(int slot, int64_t j) { return floats[static_cast<size_t>(slot)].data() + static_cast<size_t>(j) * float_stride[static_cast<size_t>(slot)]; }
+  Tensor& tensor(int slot, int64_t j) { return tensors[static_cast<size_t>(slot * group + j)]; }
 };
 
 struct RunContext {
   const std::vector<Tensor>* inputs = nullptr;  // the whole batch
   std::vector<Tensor>* outputs = nullptr;       // the whole batch; empty shape: set by image 0
-  int64_t image = 0;
+  int64_t image = 0;                            // first image of the group
+  int64_t count = 1;                            // images in the group
   int64_t batch = 1;
 };
 
@@ -43,21 +52,28 @@ class Step {
   virtual ~Step() = default;
   Step(const Step&) = delete;
   Step& operator=(const Step&) = delete;
-  virtual void run(Workspace& ws, const RunContext& ctx) const = 0;
+  // The whole group; steps that gain from it (one matrix for all images) override this.
+  virtual void run(Workspace& ws, const RunContext& ctx) const {
+    for (int64_t j = 0; j < ctx.count; ++j) run_image(ws, ctx, j);
+  }
+  // Image j of the group (ctx.image + j of the batch).
+  virtual void run_image(Workspace& ws, const RunContext& ctx, int64_t j) const = 0;
   const StepInfo& info() const { return info_; }
 
  private:
   StepInfo info_;
 };
 
-// What a workspace must hold, in elements per slot (sized once per thread).
+// What a workspace must hold: per image and slot (codes, floats), and per group.
 struct WorkspaceLayout {
-  std::vector<size_t> codes;
+  std::vector<size_t> codes;   // elements per image
   std::vector<size_t> floats;
   size_t tensors = 0;
-  size_t scratch = 0;
-  size_t bits = 0;
-  size_t acc = 0;
+  size_t scratch = 0;          // per call
+  size_t bits = 0;             // per image
+  size_t acc = 0;              // per image
+  int64_t group = 1;
+  size_t bytes_per_image() const;
   Workspace make() const;
 };
 

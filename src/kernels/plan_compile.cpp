@@ -44,11 +44,11 @@ std::function<const Tensor*(int)> Compiler::constant_fn() const {
 }
 
 int Compiler::new_codes_slot(int64_t elements) {
-  layout_.codes.push_back(static_cast<size_t>(elements) + kReadSlack);
+  layout_.codes.push_back(static_cast<size_t>(elements));
   return static_cast<int>(layout_.codes.size()) - 1;
 }
 int Compiler::new_floats_slot(int64_t elements) {
-  layout_.floats.push_back(static_cast<size_t>(elements) + kReadSlack);
+  layout_.floats.push_back(static_cast<size_t>(elements));
   return static_cast<int>(layout_.floats.size()) - 1;
 }
 int Compiler::new_tensor_slot() { return static_cast<int>(layout_.tensors++); }

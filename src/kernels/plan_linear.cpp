@@ -307,7 +307,7 @@ bool Compiler::try_linear(size_t index) {
       }
       spec.packed_w = pack_bgemm_weights(wbits.data(), d.m, spec.k_words, kernel.nr);
       const int64_t pixels_in = d.g.in_h * d.g.in_w;
-      layout_.bits = std::max(layout_.bits, static_cast<size_t>(pixels_in * spec.words_per_pixel) + kReadSlack / 8);
+      layout_.bits = std::max(layout_.bits, static_cast<size_t>(pixels_in * spec.words_per_pixel));
       layout_.scratch = std::max(layout_.scratch, static_cast<size_t>(pixels * spec.k_words * 8) + kReadSlack);
       if (chain.end_tensor >= 0) {
         spec.packed_t = pack_thresholds(thresholds.data(), d.m, rq.count, kernel.nr);
@@ -383,8 +383,13 @@ bool Compiler::try_linear(size_t index) {
     spec.k_padded = kp;
     spec.k_chunk = chunk;
     spec.packed_w = pack_qgemm_weights(w8.data(), d.m, d.k, kernel->nr, kernel->kr);
+    spec.implicit = !spec.direct && d.conv && !d.padded && d.g.dilation_w == 1 &&
+                    (d.g.kernel_w * d.g.in_c) % kernel->kr == 0 && d.k == kp;
+    for (int64_t ky = 0; spec.implicit && ky < d.g.kernel_h; ++ky) {
+      spec.seg_offset.push_back(ky * d.g.dilation_h * d.g.in_w * d.g.in_c);
+    }
     spec.rows_per_block = std::max<int64_t>(kernel->mr, (32768 / kp) / kernel->mr * kernel->mr);
-    if (!spec.direct) layout_.scratch = std::max(layout_.scratch, static_cast<size_t>(spec.rows_per_block * kp) + kReadSlack);
+    if (!spec.direct && !spec.implicit) layout_.scratch = std::max(layout_.scratch, static_cast<size_t>(spec.rows_per_block * kp) + kReadSlack);
     if (chain.end_tensor >= 0) {
       spec.packed_t = pack_thresholds(thresholds.data(), d.m, rq.count, kernel->nr);
       spec.threshold_count = rq.count;

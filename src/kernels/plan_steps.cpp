@@ -30,14 +30,14 @@ void prepare(Tensor& t, ElemType type, const Shape& shape) {
 class InputStep final : public Step {
  public:
   InputStep(StepInfo info, int input, int slot) : Step(std::move(info)), input_(input), slot_(slot) {}
-  void run(Workspace& ws, const RunContext& ctx) const override {
+  void run_image(Workspace& ws, const RunContext& ctx, int64_t j) const override {
     const Tensor& src = (*ctx.inputs)[static_cast<size_t>(input_)];
-    Tensor& dst = ws.tensors[static_cast<size_t>(slot_)];
+    Tensor& dst = ws.tensor(slot_, j);
     Shape shape = src.shape;  // the fed shape, batch 1
     shape[0] = 1;
     prepare(dst, src.type, shape);
     const auto n = static_cast<size_t>(shape_numel(shape));
-    const size_t at = static_cast<size_t>(ctx.image) * n;
+    const size_t at = static_cast<size_t>((ctx.image + j)) * n;
     if (src.type == ElemType::kFloat) {
       std::copy_n(src.f32.begin() + static_cast<ptrdiff_t>(at), n, dst.f32.begin());
     } else if (src.type == ElemType::kDouble) {
@@ -56,30 +56,30 @@ class LutStep final : public Step {
  public:
   LutStep(StepInfo info, LutSpec spec, int slot, bool codes)
       : Step(std::move(info)), spec_(std::move(spec)), slot_(slot), codes_(codes) {}
-  void run(Workspace& ws, const RunContext& ctx) const override {
+  void run_image(Workspace& ws, const RunContext& ctx, int64_t j) const override {
     const Tensor& src = (*ctx.inputs)[static_cast<size_t>(spec_.input)];
     const ActShape& s = spec_.shape;
     const int64_t plane = s.h * s.w;
-    const int64_t base = ctx.image * s.c * plane;
+    const int64_t base = (ctx.image + j) * s.c * plane;
     for (int64_t c = 0; c < s.c; ++c) {
       if (src.type == ElemType::kFloat && spec_.in_scale == 1.0) {
-        plane_unit_scale(src.f32.data() + base + c * plane, c, plane, ws);
+        plane_unit_scale(src.f32.data() + base + c * plane, c, plane, ws, j);
       } else {
-        plane_general(src, base + c * plane, c, plane, ws);
+        plane_general(src, base + c * plane, c, plane, ws, j);
       }
     }
   }
 
  private:
   // x = q exactly: the integer test is the grid test.
-  void plane_unit_scale(const float* x, int64_t c, int64_t plane, Workspace& ws) const {
+  void plane_unit_scale(const float* x, int64_t c, int64_t plane, Workspace& ws, int64_t j) const {
     const int64_t stride = spec_.shape.c;
     const auto min = static_cast<int32_t>(spec_.in_min);
     const auto lo = static_cast<float>(spec_.in_min);
     const auto hi = static_cast<float>(spec_.in_min + spec_.in_levels - 1);
     if (codes_) {
       const uint8_t* lut = spec_.codes.data() + c * spec_.in_levels;
-      uint8_t* out = ws.codes[static_cast<size_t>(slot_)].data() + c;
+      uint8_t* out = ws.code(slot_, j) + c;
       for (int64_t p = 0; p < plane; ++p) {
         const float v = x[p];
         if (!(v >= lo && v <= hi)) fail(static_cast<double>(v), c * plane + p);
@@ -90,7 +90,7 @@ class LutStep final : public Step {
       }
     } else {
       const float* lut = spec_.values.data() + c * spec_.in_levels;
-      float* out = ws.floats[static_cast<size_t>(slot_)].data() + c;
+      float* out = ws.flt(slot_, j) + c;
       for (int64_t p = 0; p < plane; ++p) {
         const float v = x[p];
         if (!(v >= lo && v <= hi)) fail(static_cast<double>(v), c * plane + p);
@@ -102,7 +102,7 @@ class LutStep final : public Step {
     }
   }
 
-  void plane_general(const Tensor& src, int64_t first, int64_t c, int64_t plane, Workspace& ws) const {
+  void plane_general(const Tensor& src, int64_t first, int64_t c, int64_t plane, Workspace& ws, int64_t j) const {
     const int64_t stride = spec_.shape.c;
     for (int64_t p = 0; p < plane; ++p) {
       const double x = src.at(first + p);
@@ -114,9 +114,9 @@ class LutStep final : public Step {
       }
       const auto i = static_cast<size_t>(index);
       if (codes_) {
-        ws.codes[static_cast<size_t>(slot_)][static_cast<size_t>(p * stride + c)] = spec_.codes[static_cast<size_t>(c * spec_.in_levels) + i];
+        ws.code(slot_, j)[p * stride + c] = spec_.codes[static_cast<size_t>(c * spec_.in_levels) + i];
       } else {
-        ws.floats[static_cast<size_t>(slot_)][static_cast<size_t>(p * stride + c)] = spec_.values[static_cast<size_t>(c * spec_.in_levels) + i];
+        ws.flt(slot_, j)[p * stride + c] = spec_.values[static_cast<size_t>(c * spec_.in_levels) + i];
       }
     }
   }
@@ -138,10 +138,10 @@ class CodesToTensorStep final : public Step {
  public:
   CodesToTensorStep(StepInfo info, ActShape shape, std::vector<float> values, int levels, int in, int out)
       : Step(std::move(info)), shape_(std::move(shape)), values_(std::move(values)), levels_(levels), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    Tensor& t = ws.tensors[static_cast<size_t>(out_)];
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    Tensor& t = ws.tensor(out_, j);
     prepare(t, ElemType::kFloat, shape_.logical);
-    const uint8_t* codes = ws.codes[static_cast<size_t>(in_)].data();
+    const uint8_t* codes = ws.code(in_, j);
     const int64_t plane = shape_.h * shape_.w;
     for (int64_t p = 0; p < plane; ++p) {
       for (int64_t c = 0; c < shape_.c; ++c) {
@@ -161,10 +161,10 @@ class FloatsToTensorStep final : public Step {
  public:
   FloatsToTensorStep(StepInfo info, ActShape shape, int in, int out)
       : Step(std::move(info)), shape_(std::move(shape)), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    Tensor& t = ws.tensors[static_cast<size_t>(out_)];
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    Tensor& t = ws.tensor(out_, j);
     prepare(t, ElemType::kFloat, shape_.logical);
-    const float* src = ws.floats[static_cast<size_t>(in_)].data();
+    const float* src = ws.flt(in_, j);
     const int64_t plane = shape_.h * shape_.w;
     for (int64_t p = 0; p < plane; ++p) {
       for (int64_t c = 0; c < shape_.c; ++c) t.f32[static_cast<size_t>(c * plane + p)] = src[p * shape_.c + c];
@@ -182,9 +182,9 @@ class CodesToFloatsStep final : public Step {
                     DecodeArgs args, std::vector<float> scale, int in, int out)
       : Step(std::move(info)), shape_(std::move(shape)), values_(std::move(values)), levels_(levels), kernel_(kernel),
         args_(args), scale_(std::move(scale)), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    const uint8_t* codes = ws.codes[static_cast<size_t>(in_)].data();
-    float* dst = ws.floats[static_cast<size_t>(out_)].data();
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    const uint8_t* codes = ws.code(in_, j);
+    float* dst = ws.flt(out_, j);
     if (kernel_ != nullptr) {
       DecodeArgs args = args_;
       args.in = codes;
@@ -215,11 +215,11 @@ class TensorToFloatsStep final : public Step {
  public:
   TensorToFloatsStep(StepInfo info, ActShape shape, int in, int out)
       : Step(std::move(info)), shape_(std::move(shape)), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    const Tensor& t = ws.tensors[static_cast<size_t>(in_)];
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    const Tensor& t = ws.tensor(in_, j);
     check(t.type == ElemType::kFloat && t.numel() == shape_.numel(),
           info().name + ": expected a float32 tensor of " + std::to_string(shape_.numel()) + " values");
-    float* dst = ws.floats[static_cast<size_t>(out_)].data();
+    float* dst = ws.flt(out_, j);
     const int64_t plane = shape_.h * shape_.w;
     for (int64_t p = 0; p < plane; ++p) {
       for (int64_t c = 0; c < shape_.c; ++c) dst[p * shape_.c + c] = t.f32[static_cast<size_t>(c * plane + p)];
@@ -234,12 +234,12 @@ class TensorToFloatsStep final : public Step {
 class EncodeStep final : public Step {
  public:
   EncodeStep(StepInfo info, EncodeSpec spec, int in, int out) : Step(std::move(info)), spec_(std::move(spec)), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    const Tensor& t = ws.tensors[static_cast<size_t>(in_)];
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    const Tensor& t = ws.tensor(in_, j);
     const ActShape& s = spec_.shape;
     check(t.type == ElemType::kFloat && t.numel() == s.numel(),
           info().name + ": expected a float32 tensor of " + std::to_string(s.numel()) + " values");
-    uint8_t* dst = ws.codes[static_cast<size_t>(out_)].data();
+    uint8_t* dst = ws.code(out_, j);
     const int64_t plane = s.h * s.w;
     const CodeMap& m = spec_.map;
     for (int64_t c = 0; c < s.c; ++c) {
@@ -267,15 +267,15 @@ class EncodeStep final : public Step {
 class ReferenceStep final : public Step {
  public:
   ReferenceStep(StepInfo info, ReferenceSpec spec) : Step(std::move(info)), spec_(std::move(spec)) {}
-  void run(Workspace& ws, const RunContext&) const override {
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
     std::vector<const Tensor*> args(spec_.input_slots.size());
     for (size_t i = 0; i < args.size(); ++i) {
       const int slot = spec_.input_slots[i];
-      args[i] = slot >= 0 ? &ws.tensors[static_cast<size_t>(slot)] : spec_.constants[i];
+      args[i] = slot >= 0 ? &ws.tensor(slot, j) : spec_.constants[i];
     }
     auto outputs = (*spec_.evaluate)(*spec_.node, args);
     for (size_t k = 0; k < spec_.output_slots.size() && k < outputs.size(); ++k) {
-      if (spec_.output_slots[k] >= 0) ws.tensors[static_cast<size_t>(spec_.output_slots[k])] = std::move(outputs[k]);
+      if (spec_.output_slots[k] >= 0) ws.tensor(spec_.output_slots[k], j) = std::move(outputs[k]);
     }
   }
 
@@ -286,11 +286,11 @@ class ReferenceStep final : public Step {
 class OutputStep final : public Step {
  public:
   OutputStep(StepInfo info, int output, int slot) : Step(std::move(info)), output_(output), slot_(slot) {}
-  void run(Workspace& ws, const RunContext& ctx) const override {
-    const Tensor& t = ws.tensors[static_cast<size_t>(slot_)];
+  void run_image(Workspace& ws, const RunContext& ctx, int64_t j) const override {
+    const Tensor& t = ws.tensor(slot_, j);
     Tensor& dst = (*ctx.outputs)[static_cast<size_t>(output_)];
     const auto n = static_cast<size_t>(t.numel());
-    const size_t at = static_cast<size_t>(ctx.image) * n;
+    const size_t at = static_cast<size_t>((ctx.image + j)) * n;
     check(!t.shape.empty() && t.shape[0] == 1, info().name + ": output " + shape_to_string(t.shape) +
                                                     " of one image has no batch dimension of 1");
     if (dst.shape.empty()) {  // output shape not known statically: the first image sets it
@@ -318,132 +318,213 @@ class OutputStep final : public Step {
 
 // ---- compute ------------------------------------------------------------------------------------
 
+// The reference's exact-path formula for images [j0, j0 + count) of int32 results acc (rows:
+// the images' pixels back to back), one rounding per output, NCHW.
+struct FloatFormula {
+  int a = 1, b = 0;
+  const std::vector<int64_t>* wsum = nullptr;  // b * wsum[n] is added when present
+  const std::vector<double>* scale = nullptr;
+  const std::vector<double>* bias = nullptr;
+  double alpha = 1.0;
+  bool gemm_alpha = false;
+  const Shape* logical = nullptr;
+  int out_slot = 0;
+
+  void write(Workspace& ws, int64_t j0, int64_t count, int64_t pixels, int64_t n) const {
+    for (int64_t img = 0; img < count; ++img) {
+      Tensor& t = ws.tensor(out_slot, j0 + img);
+      prepare(t, ElemType::kFloat, *logical);
+      const int32_t* acc = ws.acc.data() + img * pixels * n;
+      for (int64_t p = 0; p < pixels; ++p) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+          const auto c = static_cast<size_t>(ch);
+          const int64_t sum = a * static_cast<int64_t>(acc[p * n + ch]) + (wsum != nullptr ? b * (*wsum)[c] : 0);
+          const double scaled = static_cast<double>(sum) * (*scale)[c];
+          const double y = gemm_alpha ? alpha * scaled + (*bias)[c] : scaled + (*bias)[c];
+          t.f32[static_cast<size_t>(ch * pixels + p)] = static_cast<float>(y);
+        }
+      }
+    }
+  }
+};
+
 class QGemmStep final : public Step {
  public:
   QGemmStep(StepInfo info, QGemmSpec spec, int in, int out, bool to_tensor)
-      : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out), to_tensor_(to_tensor) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    const uint8_t* in = ws.codes[static_cast<size_t>(in_)].data();
+      : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out), to_tensor_(to_tensor) {
+    formula_ = {s_.a, s_.b, &s_.wsum, &s_.scale, &s_.bias, s_.alpha, s_.gemm_alpha, &s_.out_logical, out_};
+  }
+
+  // Rows that are the input itself: the whole group is one matrix.
+  void run(Workspace& ws, const RunContext& ctx) const override {
+    if (!s_.direct) {
+      Step::run(ws, ctx);
+      return;
+    }
+    gemm(ws, 0, ctx.count);
+  }
+
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    if (s_.direct) {
+      gemm(ws, j, 1);
+      return;
+    }
+    const uint8_t* in = ws.code(in_, j);
     const int64_t pixels = s_.g.out_h * s_.g.out_w;
     const int64_t n = s_.g.out_c;
-    QGemmArgs args;
-    args.w = s_.packed_w.data();
-    args.n = n;
-    args.k_padded = s_.k_padded;
-    args.k_chunk = s_.k_chunk;
-    args.thresholds = s_.packed_t.data();
-    args.threshold_count = s_.threshold_count;
-    const int64_t block = s_.direct ? pixels : s_.rows_per_block;
-    for (int64_t p0 = 0; p0 < pixels; p0 += block) {
-      const int64_t p1 = std::min(pixels, p0 + block);
-      if (s_.direct) {
-        args.a = in + p0 * s_.g.in_c;
-        args.lda = static_cast<size_t>(s_.g.in_c);
-      } else {
-        im2col_u8(s_.g, in, p0, p1, s_.pad_code, ws.scratch.data(), static_cast<size_t>(s_.k_padded));
-        args.a = ws.scratch.data();
-        args.lda = static_cast<size_t>(s_.k_padded);
-      }
-      args.m = p1 - p0;
+    QGemmArgs args = base_args();
+    auto set_output = [&](int64_t p0) {
       if (to_tensor_) {
         args.c = ws.acc.data() + p0 * n;
         args.ldc = static_cast<size_t>(n);
       } else {
-        args.out = ws.codes[static_cast<size_t>(out_)].data() + p0 * n;
+        args.out = ws.code(out_, j) + p0 * n;
         args.ldo = static_cast<size_t>(n);
       }
-      s_.kernel->fn(args);
-    }
-    if (!to_tensor_) return;
-    // The reference's exact-path formula, one rounding per output (NCHW order).
-    Tensor& t = ws.tensors[static_cast<size_t>(out_)];
-    prepare(t, ElemType::kFloat, s_.out_logical);
-    for (int64_t p = 0; p < pixels; ++p) {
-      for (int64_t j = 0; j < n; ++j) {
-        const auto c = static_cast<size_t>(j);
-        const int64_t sum = s_.a * static_cast<int64_t>(ws.acc[static_cast<size_t>(p * n + j)]) + s_.b * s_.wsum[c];
-        const double scaled = static_cast<double>(sum) * s_.scale[c];
-        const double y = s_.gemm_alpha ? s_.alpha * scaled + s_.bias[c] : scaled + s_.bias[c];
-        t.f32[static_cast<size_t>(j * pixels + p)] = static_cast<float>(y);
+    };
+    if (s_.implicit) {
+      const ConvGeometry& g = s_.g;
+      args.segments = static_cast<int>(g.kernel_h);
+      args.seg_len = g.kernel_w * g.in_c;
+      args.seg_offset = s_.seg_offset.data();
+      args.lda = static_cast<size_t>(g.stride_w * g.in_c);
+      args.m = g.out_w;
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        args.a = in + oy * g.stride_h * g.in_w * g.in_c;
+        set_output(oy * g.out_w);
+        s_.kernel->fn(args);
+      }
+    } else {
+      for (int64_t p0 = 0; p0 < pixels; p0 += s_.rows_per_block) {
+        const int64_t p1 = std::min(pixels, p0 + s_.rows_per_block);
+        im2col_u8(s_.g, in, p0, p1, s_.pad_code, ws.scratch.data(), static_cast<size_t>(s_.k_padded));
+        args.a = ws.scratch.data();
+        args.lda = static_cast<size_t>(s_.k_padded);
+        args.m = p1 - p0;
+        set_output(p0);
+        s_.kernel->fn(args);
       }
     }
+    if (to_tensor_) formula_.write(ws, j, 1, pixels, n);
   }
 
  private:
+  QGemmArgs base_args() const {
+    QGemmArgs args;
+    args.w = s_.packed_w.data();
+    args.n = s_.g.out_c;
+    args.k_padded = s_.k_padded;
+    args.k_chunk = s_.k_chunk;
+    args.thresholds = s_.packed_t.data();
+    args.threshold_count = s_.threshold_count;
+    return args;
+  }
+
+  void gemm(Workspace& ws, int64_t j0, int64_t count) const {
+    const int64_t pixels = s_.g.out_h * s_.g.out_w;
+    const int64_t n = s_.g.out_c;
+    QGemmArgs args = base_args();
+    args.a = ws.code(in_, j0);
+    args.lda = static_cast<size_t>(s_.g.in_c);
+    args.m = pixels * count;
+    if (to_tensor_) {
+      args.c = ws.acc.data();
+      args.ldc = static_cast<size_t>(n);
+    } else {
+      args.out = ws.code(out_, j0);
+      args.ldo = static_cast<size_t>(n);
+    }
+    s_.kernel->fn(args);
+    if (to_tensor_) formula_.write(ws, j0, count, pixels, n);
+  }
+
   QGemmSpec s_;
   int in_, out_;
   bool to_tensor_;
+  FloatFormula formula_;
 };
 
 class BGemmStep final : public Step {
  public:
   BGemmStep(StepInfo info, BGemmSpec spec, int in, int out, bool to_tensor)
-      : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out), to_tensor_(to_tensor) {}
-  void run(Workspace& ws, const RunContext&) const override {
+      : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out), to_tensor_(to_tensor) {
+    formula_ = {1, 0, nullptr, &s_.scale, &s_.bias, s_.alpha, s_.gemm_alpha, &s_.out_logical, out_};
+    direct_ = s_.g.taps() == 1 && s_.g.stride_h == 1 && s_.g.stride_w == 1;
+  }
+
+  void run(Workspace& ws, const RunContext& ctx) const override {
+    if (!direct_) {
+      Step::run(ws, ctx);
+      return;
+    }
+    gemm(ws, 0, ctx.count);
+  }
+
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override { gemm(ws, j, 1); }
+
+ private:
+  void gemm(Workspace& ws, int64_t j0, int64_t count) const {
     const ConvGeometry& g = s_.g;
     const int64_t pixels_in = g.in_h * g.in_w;
-    pack_bits_u8(ws.codes[static_cast<size_t>(in_)].data(), pixels_in, g.in_c, s_.words_per_pixel, ws.bits.data());
     const int64_t pixels = g.out_h * g.out_w;
-    const bool direct = g.taps() == 1 && g.stride_h == 1 && g.stride_w == 1;
-    const uint64_t* rows = ws.bits.data();
-    if (!direct) {
-      // im2col over whole words: each input pixel is words_per_pixel * 8 bytes.
-      ConvGeometry gb = g;
-      gb.in_c = s_.words_per_pixel * 8;
-      im2col_u8(gb, reinterpret_cast<const uint8_t*>(ws.bits.data()), 0, pixels, 0, ws.scratch.data(),
-                static_cast<size_t>(s_.k_words) * 8);
-      rows = reinterpret_cast<const uint64_t*>(ws.scratch.data());
-    }
+    pack_bits_u8(ws.code(in_, j0), pixels_in * count, g.in_c, s_.words_per_pixel, ws.bits.data());
     BGemmArgs args;
-    args.a = rows;
-    args.lda = static_cast<size_t>(s_.k_words);
-    args.m = pixels;
     args.w = s_.packed_w.data();
     args.n = g.out_c;
     args.k_words = s_.k_words;
     args.k_bits = s_.k_bits;
-    if (!to_tensor_) {
-      args.out = ws.codes[static_cast<size_t>(out_)].data();
-      args.ldo = static_cast<size_t>(g.out_c);
-      args.thresholds = s_.packed_t.data();
-      args.threshold_count = s_.threshold_count;
-      s_.kernel->fn(args);
-      return;
+    args.lda = static_cast<size_t>(s_.k_words);
+    if (direct_) {
+      args.a = ws.bits.data();
+      args.m = pixels * count;
+      run_kernel(ws, args, j0, 0);
+    } else {
+      // im2col over whole words: each input pixel is words_per_pixel * 8 bytes (count == 1).
+      ConvGeometry gb = g;
+      gb.in_c = s_.words_per_pixel * 8;
+      im2col_u8(gb, reinterpret_cast<const uint8_t*>(ws.bits.data()), 0, pixels, 0, ws.scratch.data(),
+                static_cast<size_t>(s_.k_words) * 8);
+      args.a = reinterpret_cast<const uint64_t*>(ws.scratch.data());
+      args.m = pixels;
+      run_kernel(ws, args, j0, 0);
     }
-    args.c = ws.acc.data();
-    args.ldc = static_cast<size_t>(g.out_c);
-    s_.kernel->fn(args);
-    Tensor& t = ws.tensors[static_cast<size_t>(out_)];
-    prepare(t, ElemType::kFloat, s_.out_logical);
-    for (int64_t p = 0; p < pixels; ++p) {
-      for (int64_t j = 0; j < g.out_c; ++j) {
-        const auto c = static_cast<size_t>(j);
-        const double scaled = static_cast<double>(ws.acc[static_cast<size_t>(p * g.out_c + j)]) * s_.scale[c];
-        const double y = s_.gemm_alpha ? s_.alpha * scaled + s_.bias[c] : scaled + s_.bias[c];
-        t.f32[static_cast<size_t>(j * pixels + p)] = static_cast<float>(y);
-      }
-    }
+    if (to_tensor_) formula_.write(ws, j0, count, pixels, g.out_c);
   }
 
- private:
+  void run_kernel(Workspace& ws, BGemmArgs& args, int64_t j0, int64_t p0) const {
+    const int64_t n = s_.g.out_c;
+    if (to_tensor_) {
+      args.c = ws.acc.data() + p0 * n;
+      args.ldc = static_cast<size_t>(n);
+    } else {
+      args.out = ws.code(out_, j0) + p0 * n;
+      args.ldo = static_cast<size_t>(n);
+      args.thresholds = s_.packed_t.data();
+      args.threshold_count = s_.threshold_count;
+    }
+    s_.kernel->fn(args);
+  }
+
   BGemmSpec s_;
   int in_, out_;
   bool to_tensor_;
+  bool direct_ = false;
+  FloatFormula formula_;
 };
 
 class DwStep final : public Step {
  public:
   DwStep(StepInfo info, DwSpec spec, int in, int out) : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
     DwArgs args;
     args.g = &s_.g;
-    args.in = ws.codes[static_cast<size_t>(in_)].data();
+    args.in = ws.code(in_, j);
     args.pad_code = s_.pad_code;
     args.w = s_.w.data();
     args.c_padded = s_.c_padded;
     args.oy0 = 0;
     args.oy1 = s_.g.out_h;
-    args.out = ws.codes[static_cast<size_t>(out_)].data();
+    args.out = ws.code(out_, j);
     args.thresholds = s_.packed_t.data();
     args.threshold_count = s_.threshold_count;
     s_.kernel->fn(args);
@@ -457,19 +538,19 @@ class DwStep final : public Step {
 class FconvStep final : public Step {
  public:
   FconvStep(StepInfo info, FconvSpec spec, int in, int out) : Step(std::move(info)), s_(std::move(spec)), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
     FconvArgs args;
     args.g = &s_.g;
-    args.in = ws.floats[static_cast<size_t>(in_)].data();
+    args.in = ws.flt(in_, j);
     args.w = s_.w.data();
     args.bias = s_.has_bias ? s_.bias.data() : nullptr;
     args.c_padded = s_.c_padded;
     args.oy0 = 0;
     args.oy1 = s_.g.out_h;
     if (s_.packed_t.empty()) {
-      args.out_values = ws.floats[static_cast<size_t>(out_)].data();
+      args.out_values = ws.flt(out_, j);
     } else {
-      args.out_codes = ws.codes[static_cast<size_t>(out_)].data();
+      args.out_codes = ws.code(out_, j);
       args.thresholds = s_.packed_t.data();
       args.threshold_count = s_.threshold_count;
     }
@@ -484,8 +565,8 @@ class FconvStep final : public Step {
 class MaxPoolStep final : public Step {
  public:
   MaxPoolStep(StepInfo info, ConvGeometry g, int in, int out) : Step(std::move(info)), g_(g), in_(in), out_(out) {}
-  void run(Workspace& ws, const RunContext&) const override {
-    maxpool_u8(g_, ws.codes[static_cast<size_t>(in_)].data(), 0, g_.out_h, ws.codes[static_cast<size_t>(out_)].data());
+  void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
+    maxpool_u8(g_, ws.code(in_, j), 0, g_.out_h, ws.code(out_, j));
   }
 
  private:

@@ -74,6 +74,10 @@ struct QGemmSpec {
   const QGemmKernel* kernel = nullptr;
   ConvGeometry g;            // MatMul / Gemm: 1x1 over a 1x1 image with in_c = K
   bool direct = false;       // A rows are the input itself (1x1, stride 1, no padding, K % kr == 0)
+  // Implicit rows (no padding, kernel_w * in_c % kr == 0): one kernel call per output row, A read
+  // from the input through one segment per kernel row.
+  bool implicit = false;
+  std::vector<int64_t> seg_offset;
   uint8_t pad_code = 0;
   int64_t k = 0, k_padded = 0, k_chunk = 0;
   std::vector<int8_t> packed_w;

@@ -24,6 +24,12 @@ struct QGemmArgs {
   // int16 kernels widen their partial sums every k_chunk (a multiple of kr) so they cannot
   // overflow; qgemm_k_chunk computes it from the operand ranges.
   int64_t k_chunk = 0;
+  // Implicit rows (no im2col) when segments > 1: byte k of row i is at
+  // a + i * lda + seg_offset[k / seg_len] + k % seg_len, e.g. a stride-1 conv's input rows, one
+  // segment per kernel row. seg_len is a multiple of the kernel's kr; k_padded = segments * seg_len.
+  int segments = 1;
+  int64_t seg_len = 0;
+  const int64_t* seg_offset = nullptr;
   // Epilogue: exactly one of c (raw int32, row stride ldc) or out (uint8 codes, row stride ldo).
   int32_t* c = nullptr;
   size_t ldc = 0;

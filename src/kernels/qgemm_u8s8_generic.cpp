@@ -14,7 +14,10 @@ void qgemm_u8s8_1x1c1_generic(const QGemmArgs& args) {
     for (int64_t j = 0; j < args.n; ++j) {
       const int8_t* w = args.w + j * args.k_padded;
       int32_t acc = 0;
-      for (int64_t k = 0; k < args.k_padded; ++k) acc += static_cast<int32_t>(a[k]) * static_cast<int32_t>(w[k]);
+      for (int64_t k = 0; k < args.k_padded; ++k) {
+        const uint8_t x = args.segments > 1 ? a[args.seg_offset[k / args.seg_len] + k % args.seg_len] : a[k];
+        acc += static_cast<int32_t>(x) * static_cast<int32_t>(w[k]);
+      }
       if (args.c != nullptr) {
         args.c[static_cast<size_t>(i) * args.ldc + static_cast<size_t>(j)] = acc;
       } else {

@@ -57,47 +57,67 @@ constexpr size_t kMaxNr = 2 * HWY_MAX_BYTES / 4;
 // acc (MR rows x nr, row stride nr) = A rows x one packed weight block. The partial sums are
 // named variables, not an array: GCC keeps arrays of vectors in registers only with a copy per
 // accumulator and iteration.
+// Calls fn(row_base, k_begin, k_end) for the parts of [k0, k1) in each segment, with row_base
+// shifted so that row_base + k addresses byte k of the first row.
+template <typename F>
+HWY_INLINE void for_segments(const QGemmArgs& args, const uint8_t* a, int64_t k0, int64_t k1, F&& fn) {
+  if (args.segments <= 1) {
+    fn(a, k0, k1);
+    return;
+  }
+  for (int sgm = 0; sgm < args.segments; ++sgm) {
+    const int64_t begin = std::max(k0, sgm * args.seg_len);
+    const int64_t end = std::min(k1, (sgm + 1) * args.seg_len);
+    if (begin < end) fn(a + args.seg_offset[sgm] - sgm * args.seg_len, begin, end);
+  }
+}
+
 #if HWY_TARGET == HWY_AVX2
 // The AVX2 inner loop in intrinsics: through Highway's wrappers GCC 12 allocates the eight
 // accumulators with a register copy each per iteration (25% more instructions); compiled on its
 // own (not inlined) it gets the clean loop.
 template <int MR>
-HWY_NOINLINE void tile_u8s8_avx2(const uint8_t* a, size_t lda, const int8_t* w, int64_t k0, int64_t k1, __m256i* s) {
+HWY_NOINLINE void tile_u8s8_avx2(const QGemmArgs& args, const uint8_t* a_row0, size_t lda, const int8_t* w, int64_t k0,
+                                 int64_t k1, __m256i* s) {
+  static_assert(MR >= 1 && MR <= 4);
   __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-  const int8_t* wp = w + k0 * 16;
-  for (int64_t k = k0; k < k1; k += 4, wp += 64) {
+  for_segments(args, a_row0, k0, k1, [&](const uint8_t* a, int64_t kb, int64_t ke) {
+  const int8_t* wp = w + kb * 16;
+  auto row = [&](int r, int64_t k) {
+    uint32_t q;
+    std::memcpy(&q, a + static_cast<size_t>(r) * lda + static_cast<size_t>(k), 4);
+    return _mm256_set1_epi32(static_cast<int32_t>(q));
+  };
+  for (int64_t k = kb; k < ke; k += 4, wp += 64) {
     const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp));
     const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 32));
-    uint32_t q;
-    std::memcpy(&q, a + k, 4);
-    __m256i b = _mm256_set1_epi32(static_cast<int32_t>(q));
+    __m256i b = row(0, k);
     s00 = _mm256_add_epi16(s00, _mm256_maddubs_epi16(b, w0));
     s01 = _mm256_add_epi16(s01, _mm256_maddubs_epi16(b, w1));
     if constexpr (MR > 1) {
-      std::memcpy(&q, a + lda + static_cast<size_t>(k), 4);
-      b = _mm256_set1_epi32(static_cast<int32_t>(q));
+      b = row(1, k);
       s10 = _mm256_add_epi16(s10, _mm256_maddubs_epi16(b, w0));
       s11 = _mm256_add_epi16(s11, _mm256_maddubs_epi16(b, w1));
     }
     if constexpr (MR > 2) {
-      std::memcpy(&q, a + 2 * lda + static_cast<size_t>(k), 4);
-      b = _mm256_set1_epi32(static_cast<int32_t>(q));
+      b = row(2, k);
       s20 = _mm256_add_epi16(s20, _mm256_maddubs_epi16(b, w0));
       s21 = _mm256_add_epi16(s21, _mm256_maddubs_epi16(b, w1));
     }
     if constexpr (MR > 3) {
-      std::memcpy(&q, a + 3 * lda + static_cast<size_t>(k), 4);
-      b = _mm256_set1_epi32(static_cast<int32_t>(q));
+      b = row(3, k);
       s30 = _mm256_add_epi16(s30, _mm256_maddubs_epi16(b, w0));
       s31 = _mm256_add_epi16(s31, _mm256_maddubs_epi16(b, w1));
     }
   }
+  });
   s[0] = s00, s[1] = s01, s[2] = s10, s[3] = s11, s[4] = s20, s[5] = s21, s[6] = s30, s[7] = s31;
 }
 #endif
 
 template <int MR, bool kNative>
-HWY_INLINE void tile_u8s8(const uint8_t* a, size_t lda, const int8_t* w, int64_t kp, int64_t k_chunk, int32_t* acc) {
+HWY_INLINE void tile_u8s8(const QGemmArgs& args, const uint8_t* a, size_t lda, const int8_t* w, int64_t kp, int64_t k_chunk,
+                          int32_t* acc) {
   static_assert(MR >= 1 && MR <= 4);
   const D32 d32;
   const D16 d16;
@@ -109,10 +129,6 @@ HWY_INLINE void tile_u8s8(const uint8_t* a, size_t lda, const int8_t* w, int64_t
   const size_t bytes = hn::Lanes(d8);
   for (size_t i = 0; i < MR * nr; i += lanes) hn::StoreU(hn::Zero(d32), d32, acc + i);
   const auto ones = hn::Set(d16, 1);
-  const uint8_t* a0 = a;
-  const uint8_t* a1 = a + (MR > 1 ? lda : 0);
-  const uint8_t* a2 = a + (MR > 2 ? 2 * lda : 0);
-  const uint8_t* a3 = a + (MR > 3 ? 3 * lda : 0);
   auto broadcast = [&](const uint8_t* row, int64_t k) {
     uint32_t quad;
     std::memcpy(&quad, row + k, 4);
@@ -133,38 +149,41 @@ HWY_INLINE void tile_u8s8(const uint8_t* a, size_t lda, const int8_t* w, int64_t
 #if HWY_TARGET == HWY_AVX2
     if constexpr (kNative) {
       __m256i s[8];
-      tile_u8s8_avx2<MR>(a, lda, w, k0, k1, s);
+      tile_u8s8_avx2<MR>(args, a, lda, w, k0, k1, s);
       s00 = hn::Vec<D16>{s[0]}, s01 = hn::Vec<D16>{s[1]}, s10 = hn::Vec<D16>{s[2]}, s11 = hn::Vec<D16>{s[3]};
       s20 = hn::Vec<D16>{s[4]}, s21 = hn::Vec<D16>{s[5]}, s30 = hn::Vec<D16>{s[6]}, s31 = hn::Vec<D16>{s[7]};
-      widen_into(acc, s00, s01);
-      if constexpr (MR > 1) widen_into(acc + nr, s10, s11);
-      if constexpr (MR > 2) widen_into(acc + 2 * nr, s20, s21);
-      if constexpr (MR > 3) widen_into(acc + 3 * nr, s30, s31);
-      continue;
-    }
+    } else
 #endif
-    const int8_t* wp = w + k0 * static_cast<int64_t>(nr);
-    for (int64_t k = k0; k < k1; k += 4, wp += 2 * bytes) {
-      const auto w0 = hn::LoadU(d8, wp);
-      const auto w1 = hn::LoadU(d8, wp + bytes);
-      auto b = broadcast(a0, k);
-      s00 = hn::Add(s00, mul_pairs_u8s8<kNative>(b, w0));
-      s01 = hn::Add(s01, mul_pairs_u8s8<kNative>(b, w1));
-      if constexpr (MR > 1) {
-        b = broadcast(a1, k);
-        s10 = hn::Add(s10, mul_pairs_u8s8<kNative>(b, w0));
-        s11 = hn::Add(s11, mul_pairs_u8s8<kNative>(b, w1));
-      }
-      if constexpr (MR > 2) {
-        b = broadcast(a2, k);
-        s20 = hn::Add(s20, mul_pairs_u8s8<kNative>(b, w0));
-        s21 = hn::Add(s21, mul_pairs_u8s8<kNative>(b, w1));
-      }
-      if constexpr (MR > 3) {
-        b = broadcast(a3, k);
-        s30 = hn::Add(s30, mul_pairs_u8s8<kNative>(b, w0));
-        s31 = hn::Add(s31, mul_pairs_u8s8<kNative>(b, w1));
-      }
+    {
+      for_segments(args, a, k0, k1, [&](const uint8_t* base, int64_t kb, int64_t ke) {
+        const uint8_t* a0 = base;
+        const uint8_t* a1 = base + (MR > 1 ? lda : 0);
+        const uint8_t* a2 = base + (MR > 2 ? 2 * lda : 0);
+        const uint8_t* a3 = base + (MR > 3 ? 3 * lda : 0);
+        const int8_t* wp = w + kb * static_cast<int64_t>(nr);
+        for (int64_t k = kb; k < ke; k += 4, wp += 2 * bytes) {
+          const auto w0 = hn::LoadU(d8, wp);
+          const auto w1 = hn::LoadU(d8, wp + bytes);
+          auto b = broadcast(a0, k);
+          s00 = hn::Add(s00, mul_pairs_u8s8<kNative>(b, w0));
+          s01 = hn::Add(s01, mul_pairs_u8s8<kNative>(b, w1));
+          if constexpr (MR > 1) {
+            b = broadcast(a1, k);
+            s10 = hn::Add(s10, mul_pairs_u8s8<kNative>(b, w0));
+            s11 = hn::Add(s11, mul_pairs_u8s8<kNative>(b, w1));
+          }
+          if constexpr (MR > 2) {
+            b = broadcast(a2, k);
+            s20 = hn::Add(s20, mul_pairs_u8s8<kNative>(b, w0));
+            s21 = hn::Add(s21, mul_pairs_u8s8<kNative>(b, w1));
+          }
+          if constexpr (MR > 3) {
+            b = broadcast(a3, k);
+            s30 = hn::Add(s30, mul_pairs_u8s8<kNative>(b, w0));
+            s31 = hn::Add(s31, mul_pairs_u8s8<kNative>(b, w1));
+          }
+        }
+      });
     }
     widen_into(acc, s00, s01);
     if constexpr (MR > 1) widen_into(acc + nr, s10, s11);
@@ -188,6 +207,8 @@ HWY_INLINE void epilogue_u8s8(const QGemmArgs& args, const int32_t* acc, int row
       continue;
     }
     alignas(64) uint8_t codes[kMaxNr];
+    uint8_t* dst = args.out + at * args.ldo + static_cast<size_t>(col0);
+    const bool full = n_valid == static_cast<int64_t>(nr);  // store straight to the output
     for (size_t j = 0; j < nr; j += lanes) {
       const auto v = hn::LoadU(d32, row + j);
       auto below = hn::Zero(d32);  // minus the number of thresholds above v
@@ -195,14 +216,90 @@ HWY_INLINE void epilogue_u8s8(const QGemmArgs& args, const int32_t* acc, int row
         below = hn::Add(below, hn::VecFromMask(d32, v < hn::LoadU(d32, thresholds + static_cast<size_t>(t) * nr + j)));
       }
       const auto code = hn::Add(hn::Set(d32, args.threshold_count), below);
-      hn::StoreU(hn::DemoteTo(du8q, code), du8q, codes + j);
+      hn::StoreU(hn::DemoteTo(du8q, code), du8q, (full ? dst : codes) + j);
     }
-    std::memcpy(args.out + at * args.ldo + static_cast<size_t>(col0), codes, static_cast<size_t>(n_valid));
+    if (!full) std::memcpy(dst, codes, static_cast<size_t>(n_valid));
   }
 }
 
+#if HWY_TARGET == HWY_AVX2
+// One k chunk and a code output: from the int16 partial sums straight to the stored codes, in
+// registers (vpmaddwd to int32, one compare per threshold, two packs to 16 bytes).
+template <int kCount>  // < 0: args.threshold_count
+HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s, int rows, int64_t row0, int64_t col0,
+                                         int64_t n_valid, const int32_t* thr) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int count = kCount >= 0 ? kCount : args.threshold_count;
+  for (int r = 0; r < rows; ++r) {
+    const __m256i v0 = _mm256_madd_epi16(s[2 * r], ones);
+    const __m256i v1 = _mm256_madd_epi16(s[2 * r + 1], ones);
+    __m256i c0 = _mm256_set1_epi32(count);
+    __m256i c1 = c0;
+    for (int t = 0; t < count; ++t) {  // minus one per threshold above the sum
+      c0 = _mm256_add_epi32(c0, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16)), v0));
+      c1 = _mm256_add_epi32(c1, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16 + 8)), v1));
+    }
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(c0, c1), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+    uint8_t* dst = args.out + static_cast<size_t>(row0 + r) * args.ldo + static_cast<size_t>(col0);
+    if (n_valid == 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+    } else {
+      alignas(16) uint8_t tmp[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+      std::memcpy(dst, tmp, static_cast<size_t>(n_valid));
+    }
+  }
+}
+
+template <int MR>
+HWY_INLINE void tile_codes_avx2(const QGemmArgs& args, int64_t row0, const int8_t* w, int64_t col0, int64_t n_valid,
+                                const int32_t* thr) {
+  __m256i s[8];
+  tile_u8s8_avx2<MR>(args, args.a + static_cast<size_t>(row0) * args.lda, args.lda, w, 0, args.k_padded, s);
+  switch (args.threshold_count) {
+    case 1:
+      codes_from_partials_avx2<1>(args, s, MR, row0, col0, n_valid, thr);
+      break;
+    case 2:
+      codes_from_partials_avx2<2>(args, s, MR, row0, col0, n_valid, thr);
+      break;
+    default:
+      codes_from_partials_avx2<-1>(args, s, MR, row0, col0, n_valid, thr);
+      break;
+  }
+}
+#endif
+
 template <int MR, bool kNative>
 void qgemm_u8s8_hwy(const QGemmArgs& args) {
+#if HWY_TARGET == HWY_AVX2
+  if (kNative && MR == 4 && args.out != nullptr && args.k_chunk >= args.k_padded) {
+    const int64_t blocks = (args.n + 15) / 16;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int8_t* w = args.w + b * args.k_padded * 16;
+      const int32_t* thr = args.thresholds + b * args.threshold_count * 16;
+      const int64_t col0 = b * 16;
+      const int64_t n_valid = std::min<int64_t>(16, args.n - col0);
+      int64_t i = 0;
+      for (; i + 4 <= args.m; i += 4) tile_codes_avx2<4>(args, i, w, col0, n_valid, thr);
+      switch (args.m - i) {
+        case 3:
+          tile_codes_avx2<3>(args, i, w, col0, n_valid, thr);
+          break;
+        case 2:
+          tile_codes_avx2<2>(args, i, w, col0, n_valid, thr);
+          break;
+        case 1:
+          tile_codes_avx2<1>(args, i, w, col0, n_valid, thr);
+          break;
+        default:
+          break;
+      }
+    }
+    return;
+  }
+#endif
   const D32 d32;
   const size_t nr = 2 * hn::Lanes(d32);
   const int64_t blocks = (args.n + static_cast<int64_t>(nr) - 1) / static_cast<int64_t>(nr);
@@ -215,12 +312,27 @@ void qgemm_u8s8_hwy(const QGemmArgs& args) {
     const int64_t n_valid = std::min<int64_t>(static_cast<int64_t>(nr), args.n - col0);
     int64_t i = 0;
     for (; i + MR <= args.m; i += MR) {
-      tile_u8s8<MR, kNative>(args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk, acc);
+      tile_u8s8<MR, kNative>(args, args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk, acc);
       epilogue_u8s8(args, acc, MR, i, col0, n_valid, thr);
     }
-    for (; i < args.m; ++i) {  // row tail, one row at a time
-      tile_u8s8<1, kNative>(args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk, acc);
-      epilogue_u8s8(args, acc, 1, i, col0, n_valid, thr);
+    // Row tail: one narrower tile, so short rows (implicit conv rows of 3 or 10 pixels) keep
+    // most of the weight reuse.
+    const uint8_t* a = args.a + static_cast<size_t>(i) * args.lda;
+    switch (args.m - i) {
+      case 3:
+        tile_u8s8<3, kNative>(args, a, args.lda, w, args.k_padded, args.k_chunk, acc);
+        epilogue_u8s8(args, acc, 3, i, col0, n_valid, thr);
+        break;
+      case 2:
+        tile_u8s8<2, kNative>(args, a, args.lda, w, args.k_padded, args.k_chunk, acc);
+        epilogue_u8s8(args, acc, 2, i, col0, n_valid, thr);
+        break;
+      case 1:
+        tile_u8s8<1, kNative>(args, a, args.lda, w, args.k_padded, args.k_chunk, acc);
+        epilogue_u8s8(args, acc, 1, i, col0, n_valid, thr);
+        break;
+      default:
+        break;
     }
   }
 }

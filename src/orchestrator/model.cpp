@@ -35,7 +35,21 @@ double compute_bound(const Plan& plan, const Schedule& schedule) {
 
 }  // namespace
 
-ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std::vector<int64_t>& batch_images,
+std::vector<std::vector<int64_t>> split_images(Mode mode, int64_t images, int64_t batch, int64_t chunk) {
+  check(batch >= 1, "batch size must be at least 1");
+  check(chunk >= 0, "chunk size must not be negative");
+  std::vector<std::vector<int64_t>> groups;
+  const int64_t per_message = mode == Mode::kTimeshare ? (chunk > 0 ? std::min(chunk, batch) : std::min(batch, kDefaultChunk)) : batch;
+  for (int64_t first = 0; first < images; first += batch) {
+    const int64_t round = std::min(batch, images - first);
+    std::vector<int64_t> messages;
+    for (int64_t done = 0; done < round; done += per_message) messages.push_back(std::min(per_message, round - done));
+    groups.push_back(std::move(messages));
+  }
+  return groups;
+}
+
+ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std::vector<std::vector<int64_t>>& groups,
                            const ModelOptions& options) {
   check(!schedule.chains.empty(), "schedule model: the schedule has no chain");
   const size_t stages = plan.stages.size();
@@ -59,50 +73,65 @@ ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std
     fabric_free[un] = end;
     loaded[un] = s;
   };
-  // One batch through a chain; returns when its result is back at the client.
-  auto pass = [&](const std::vector<int>& chain, int64_t b, int64_t images, double opened) {
-    const auto& first = plan.stages.front().timing;
-    const double in_start = std::max(client_link_free, opened);
-    double arrival = in_start + node::modelled_link_seconds(first, batch_bytes(plan.model_inputs, images));
-    client_link_free = arrival;
-    for (size_t s = 0; s < stages; ++s) {
-      const int n = chain[s];
-      const auto un = static_cast<size_t>(n);
-      reconfigure(n, static_cast<int>(s), opened);
-      const auto& timing = plan.stages[s].timing;
-      const double start = std::max({arrival, fabric_free[un], opened});
-      const double end = start + node::modelled_compute_seconds(timing, images);
-      out.events.push_back({n, static_cast<int>(s), b, ModelledEvent::kCompute, start, end, arrival});
-      fabric_free[un] = end;
-      const double send_start = std::max(end, link_free[un]);
-      const double send_end =
-          send_start + node::modelled_link_seconds(timing, batch_bytes(plan.stages[s].outputs, images));
-      out.events.push_back({n, static_cast<int>(s), b, ModelledEvent::kSend, send_start, send_end, end});
-      link_free[un] = send_end;
-      arrival = send_end;
-    }
-    return arrival;
+  // The client sends a message of `images` inputs; returns when it has arrived at stage 0.
+  auto send_input = [&](int64_t images, double opened) {
+    const double start = std::max(client_link_free, opened);
+    client_link_free =
+        start + node::modelled_link_seconds(plan.stages.front().timing, batch_bytes(plan.model_inputs, images));
+    return client_link_free;
+  };
+  // Message m (of `images`) through stage s on node n, arriving at `arrival`; returns when its
+  // outputs have arrived at the next hop (or back at the client).
+  auto step = [&](size_t s, int n, int64_t m, int64_t images, double arrival, double opened) {
+    const auto un = static_cast<size_t>(n);
+    const auto& timing = plan.stages[s].timing;
+    const double start = std::max({arrival, fabric_free[un], opened});
+    const double end = start + node::modelled_compute_seconds(timing, images);
+    out.events.push_back({n, static_cast<int>(s), m, ModelledEvent::kCompute, start, end, arrival});
+    fabric_free[un] = end;
+    const double send_start = std::max(end, link_free[un]);
+    const double send_end = send_start + node::modelled_link_seconds(timing, batch_bytes(plan.stages[s].outputs, images));
+    out.events.push_back({n, static_cast<int>(s), m, ModelledEvent::kSend, send_start, send_end, end});
+    link_free[un] = send_end;
+    return send_end;
   };
 
   int64_t images = 0;
+  int64_t message = 0;
   if (schedule.mode == Mode::kPipeline) {
     for (const auto& chain : schedule.chains) {
       for (size_t s = 0; s < stages; ++s) reconfigure(chain[s], static_cast<int>(s), 0.0);
     }
-    for (size_t b = 0; b < batch_images.size(); ++b) {
-      const auto& chain = schedule.chains[b % schedule.chains.size()];
-      out.seconds = std::max(out.seconds, pass(chain, static_cast<int64_t>(b), batch_images[b], 0.0));
-      images += batch_images[b];
+    for (const auto& group : groups) {
+      for (int64_t n_images : group) {
+        const auto& chain = schedule.chains[static_cast<size_t>(message) % schedule.chains.size()];
+        double arrival = send_input(n_images, 0.0);
+        for (size_t s = 0; s < stages; ++s) arrival = step(s, chain[s], message, n_images, arrival, 0.0);
+        out.seconds = std::max(out.seconds, arrival);
+        images += n_images;
+        ++message;
+      }
     }
   } else {
+    // A round's messages pass stage s (in order) before stage s + 1 starts on a node that hosts
+    // both: the board order the nodes' tickets give.
     const auto window = static_cast<size_t>(std::max(1, options.rounds_in_flight));
+    const auto& chain = schedule.chains.front();
     std::vector<double> done;
-    for (size_t r = 0; r < batch_images.size(); ++r) {
-      // A round's stream opens when the one `window` rounds earlier has come back.
+    for (size_t r = 0; r < groups.size(); ++r) {
       const double opened = r < window ? 0.0 : done[r - window];
-      done.push_back(pass(schedule.chains.front(), static_cast<int64_t>(r), batch_images[r], opened));
+      std::vector<double> arrival;
+      for (int64_t n_images : groups[r]) arrival.push_back(send_input(n_images, opened));
+      for (size_t s = 0; s < stages; ++s) {
+        reconfigure(chain[s], static_cast<int>(s), opened);
+        for (size_t m = 0; m < groups[r].size(); ++m) {
+          arrival[m] = step(s, chain[s], message + static_cast<int64_t>(m), groups[r][m], arrival[m], opened);
+        }
+      }
+      done.push_back(*std::max_element(arrival.begin(), arrival.end()));
       out.seconds = std::max(out.seconds, done.back());
-      images += batch_images[r];
+      for (int64_t n_images : groups[r]) images += n_images;
+      message += static_cast<int64_t>(groups[r].size());
     }
   }
   out.images_per_s = out.seconds > 0 ? static_cast<double>(images) / out.seconds : 0.0;
@@ -112,11 +141,8 @@ ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std
 
 ModelledRun model_run(const Plan& plan, const Schedule& schedule, int64_t batch, int64_t images,
                       const ModelOptions& options) {
-  check(batch >= 1, "batch size must be at least 1");
   check(images >= 1, "at least one image is needed");
-  std::vector<int64_t> batches;
-  for (int64_t done = 0; done < images; done += batch) batches.push_back(std::min(batch, images - done));
-  return model_schedule(plan, schedule, batches, options);
+  return model_schedule(plan, schedule, split_images(schedule.mode, images, batch, options.chunk), options);
 }
 
 }  // namespace dnnsplit::orchestrator

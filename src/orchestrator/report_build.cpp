@@ -61,11 +61,9 @@ RunReport build_report(const RunFacts& f) {
   std::map<std::pair<int, uint64_t>, double> arrival;
   for (const auto& h : f.state.hops) arrival[{h.stage_index(), h.sequence()}] = client_s(h.node(), h.received_ns());
 
-  const ModelledRun model = [&] {
-    std::vector<int64_t> sizes;
-    for (const auto& b : f.batches) sizes.push_back(b.images);
-    return model_schedule(f.plan, f.schedule, sizes, f.model_options);
-  }();
+  const ModelledRun model =
+      model_schedule(f.plan, f.schedule, split_images(f.schedule.mode, r.images, f.options.batch, f.options.chunk),
+                     f.model_options);
   r.modelled_s = model.seconds;
   r.modelled_images_per_s = model.images_per_s;
   r.compute_bound_images_per_s = model.compute_bound_images_per_s;

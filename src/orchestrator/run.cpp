@@ -136,23 +136,30 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
   }
 
   // Pack every batch now: values off their grid fail before any node is contacted.
+  const auto groups = split_images(schedule.mode, images, options.batch, options.chunk);
   std::vector<PackedBatch> batches;
-  for (int64_t first = 0; first < images; first += options.batch) {
-    PackedBatch b;
-    b.sequence = batches.size();
-    b.first_image = first;
-    b.images = std::min(options.batch, images - first);
-    auto* msg = b.request.mutable_batch();
-    msg->set_sequence(b.sequence);
-    msg->set_images(static_cast<uint32_t>(b.images));
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      std::string packed = wire::pack_tensor(plan.model_inputs[i], slice_images(inputs[i], first, b.images),
-                                             "input batch " + std::to_string(b.sequence));
-      b.payload_bytes += static_cast<int64_t>(packed.size());
-      msg->add_tensors(std::move(packed));
+  std::vector<std::pair<size_t, size_t>> rounds;  // [first, end) message of every group
+  int64_t next_image = 0;
+  for (const auto& group : groups) {
+    rounds.emplace_back(batches.size(), batches.size() + group.size());
+    for (int64_t count : group) {
+      PackedBatch b;
+      b.sequence = batches.size();
+      b.first_image = next_image;
+      b.images = count;
+      auto* msg = b.request.mutable_batch();
+      msg->set_sequence(b.sequence);
+      msg->set_images(static_cast<uint32_t>(b.images));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        std::string packed = wire::pack_tensor(plan.model_inputs[i], slice_images(inputs[i], next_image, b.images),
+                                               "input batch " + std::to_string(b.sequence));
+        b.payload_bytes += static_cast<int64_t>(packed.size());
+        msg->add_tensors(std::move(packed));
+      }
+      b.message_bytes = wire::message_wire_bytes(b.request);
+      batches.push_back(std::move(b));
+      next_image += count;
     }
-    b.message_bytes = wire::message_wire_bytes(b.request);
-    batches.push_back(std::move(b));
   }
 
   // Which node runs which stages.
@@ -188,14 +195,16 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
     }
     message_limit = std::min(message_limit, static_cast<int64_t>(st.max_message_bytes()));
   }
-  // Every batch message (inputs, each cut, outputs) must fit the smallest message limit.
+  // Every message (inputs, each cut, outputs) must fit the smallest message limit.
+  int64_t largest = 0;
+  for (const auto& b : batches) largest = std::max(largest, b.images);
   auto check_fits = [&](const std::vector<wire::TensorSpec>& specs, const std::string& what) {
     int64_t bytes = 0;
-    for (const auto& spec : specs) bytes += spec.packed_bytes(options.batch);
+    for (const auto& spec : specs) bytes += spec.packed_bytes(largest);
     check(bytes + kMessageHeadroomBytes <= message_limit,
-          "run: a batch of " + std::to_string(options.batch) + " images is " + std::to_string(bytes) + " bytes at " +
+          "run: a message of " + std::to_string(largest) + " images is " + std::to_string(bytes) + " bytes at " +
               what + ", above the message limit of " + std::to_string(message_limit) +
-              " bytes; use a smaller --batch or raise the limit on every node");
+              " bytes; use a smaller --batch (--chunk in time-share) or raise the limit on every node");
   };
   check_fits(plan.model_inputs, "the model inputs");
   for (const auto& stage : plan.stages) check_fits(stage.outputs, "the outputs of stage " + std::to_string(stage.index));
@@ -221,6 +230,7 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
   // Which stage each node holds now: the schedule model starts from there.
   ModelOptions model_options;
   model_options.rounds_in_flight = options.rounds_in_flight;
+  model_options.chunk = options.chunk;
   for (const auto& st : status) {
     int loaded = -1;
     for (const auto& stage : plan.stages) {
@@ -240,8 +250,8 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
       std::vector<const PackedBatch*> mine;
       for (size_t b = c; b < batches.size(); b += schedule.chains.size()) mine.push_back(&batches[b]);
       if (mine.empty()) continue;
-      auto& first = *clients[static_cast<size_t>(schedule.chains[c][0])];
-      streams.push_back(std::make_unique<ChainStream>(state, first, stream_open(plan, schedule.chains[c], options.nodes, run_id),
+      auto& head = *clients[static_cast<size_t>(schedule.chains[c][0])];
+      streams.push_back(std::make_unique<ChainStream>(state, head, stream_open(plan, schedule.chains[c], options.nodes, run_id),
                                                       mine, options.in_flight, deadline));
       if (!streams.back()->open()) break;
       streams.back()->start();
@@ -251,8 +261,8 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
     // One stream per round, opened in order; at most rounds_in_flight open at once.
     std::deque<std::unique_ptr<ChainStream>> open_rounds;
     const auto& chain = schedule.chains.front();
-    auto& first = *clients[static_cast<size_t>(chain[0])];
-    for (size_t r = 0; r < batches.size() && !state.failed(); ++r) {
+    auto& first_node = *clients[static_cast<size_t>(chain[0])];
+    for (size_t r = 0; r < rounds.size() && !state.failed(); ++r) {
       while (!state.failed()) {
         while (!open_rounds.empty() && open_rounds.front()->finished()) {
           open_rounds.front()->join();
@@ -262,8 +272,12 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
         state.wait_for_change(std::chrono::milliseconds(20));
       }
       if (state.failed()) break;
-      auto round = std::make_unique<ChainStream>(state, first, stream_open(plan, chain, options.nodes, run_id),
-                                                 std::vector<const PackedBatch*>{&batches[r]}, 1, deadline);
+      std::vector<const PackedBatch*> messages;
+      for (size_t m = rounds[r].first; m < rounds[r].second; ++m) messages.push_back(&batches[m]);
+      // The whole round may be in flight: the first node buffers it while it waits for its board.
+      const int window = static_cast<int>(messages.size());
+      auto round = std::make_unique<ChainStream>(state, first_node, stream_open(plan, chain, options.nodes, run_id),
+                                                 std::move(messages), window, deadline);
       if (!round->open()) break;
       round->start();
       open_rounds.push_back(std::move(round));

@@ -351,8 +351,12 @@ Split solve(const CutTable& table, Strategy strategy, int stages) {
     }
   }
   const std::vector<int64_t> best = solver.min_bytes_table(limit);
-  check(best[solver.at(0, 0)] != kNoBytes,
-        "partition: no split into " + std::to_string(stages) + " stages fits the listed boards");
+  if (best[solver.at(0, 0)] == kNoBytes) {
+    const int fewest = fewest_stages_cached(table, cache);
+    throw Error("partition: no split into " + std::to_string(stages) + " stages fits the listed boards" +
+                (fewest > stages ? " (the fewest that fit is " + std::to_string(fewest) + ")"
+                                 : fewest < 0 ? " (no split fits at all)" : ""));
+  }
   return solver.reconstruct(limit, best);
 }
 

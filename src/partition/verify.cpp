@@ -120,8 +120,15 @@ std::string describe_difference(const Tensor& a, const Tensor& b) {
   int64_t differing = 0;
   int64_t first = -1;
   for (int64_t i = 0; i < a.numel(); ++i) {
-    const bool same = a.is_float() ? std::memcmp(&a.f32[static_cast<size_t>(i)], &b.f32[static_cast<size_t>(i)], sizeof(float)) == 0
-                                   : a.at(i) == b.at(i);
+    const size_t k = static_cast<size_t>(i);
+    bool same = false;
+    if (a.type == ElemType::kFloat) {
+      same = std::memcmp(&a.f32[k], &b.f32[k], sizeof(float)) == 0;  // bit for bit, as tensors_identical
+    } else if (a.type == ElemType::kDouble) {
+      same = std::memcmp(&a.f64[k], &b.f64[k], sizeof(double)) == 0;
+    } else {
+      same = a.i64[k] == b.i64[k];
+    }
     if (!same) {
       ++differing;
       if (first < 0) first = i;
@@ -154,7 +161,11 @@ VerifyResult verify_plan(const std::string& model_path, const std::string& plan_
   std::vector<StageRun> chain;
   for (const auto& stage : plan["stages"]) {
     const std::string where = plan_file + " stage " + std::to_string(chain.size());
-    const std::string file = (fs::path(plan_dir) / field_string(stage, "file", where)).string();
+    const std::string name = field_string(stage, "file", where);
+    // Stage files live in the plan directory itself; a path could point anywhere.
+    check(!name.empty() && name.find('/') == std::string::npos && name != "." && name != "..",
+          where + ": field 'file' must be a file name in the plan directory, got '" + name + "'");
+    const std::string file = (fs::path(plan_dir) / name).string();
     const std::string sha = sha256_file(file);
     check(sha == field_string(stage, "sha256", where), file + ": sha256 " + sha + " differs from plan.json's; the file was changed");
     ir::Graph graph = import_model(file);

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "dnnsplit/cost.h"
 #include "dnnsplit/error.h"
+#include "onnx/onnx_pb.h"
 
 namespace dnnsplit::cost {
 namespace {
@@ -90,6 +92,74 @@ TEST(CostFinnModel, ResidualBlockLegacyNames) {
   EXPECT_EQ(e.critical_path_cycles, 1024 + 1156 + 9318 + 9216 + 16384 + 1024);
   // Corrected: the VVAU's 9-deep auto weight memory as LUTRAM, 64 * ceil(9/64).
   EXPECT_EQ(estimate(hw).layers[3].res.lut, 3720 + 64);
+}
+
+// A one-node FINN hardware model written with libonnx's protobuf classes.
+std::string write_hw_model(const std::string& file, const std::string& op_type,
+                           const std::vector<std::pair<std::string, int64_t>>& ints,
+                           const std::vector<std::pair<std::string, std::string>>& strings) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  auto* graph = model.mutable_graph();
+  graph->set_name("g");
+  graph->add_input()->set_name("in");
+  graph->add_output()->set_name("out");
+  auto* node = graph->add_node();
+  node->set_op_type(op_type);
+  node->set_domain("finn.custom_op.fpgadataflow.hls");
+  node->add_input("in");
+  node->add_output("out");
+  for (const auto& [k, v] : ints) {
+    auto* a = node->add_attribute();
+    a->set_name(k);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  for (const auto& [k, v] : strings) {
+    auto* a = node->add_attribute();
+    a->set_name(k);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dnnsplit_cost_hw";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / file).string();
+  std::ofstream out(path, std::ios::binary);
+  model.SerializeToOstream(&out);
+  return path;
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    read_finn_hw_model(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CostFinnModel, BadAttributesNameNodeAndField) {
+  const std::vector<std::pair<std::string, std::string>> types{
+      {"inputDataType", "INT2"}, {"weightDataType", "INT2"}, {"outputDataType", "INT2"}};
+  std::string path = write_hw_model("ok.onnx", "MVAU_hls", {{"MW", 8}, {"MH", 4}, {"PE", 2}, {"SIMD", 4}}, types);
+  const HwGraph ok = read_finn_hw_model(path);
+  ASSERT_EQ(ok.layers.size(), 1u);
+  EXPECT_EQ(estimate(ok).max_cycles, 4);  // (4/2) * (8/4)
+  path = write_hw_model("nope.onnx", "MVAU_hls", {{"MW", 8}, {"MH", 4}, {"SIMD", 4}}, types);
+  EXPECT_NE(error_of(path).find("node 'MVAU_hls #0' (MVAU_hls): required attribute 'PE' is missing"), std::string::npos)
+      << error_of(path);
+  path = write_hw_model("type.onnx", "MVAU_hls", {{"MW", 8}, {"MH", 4}, {"PE", 1}, {"SIMD", 1}},
+                        {{"inputDataType", "FLOAT32"}, {"weightDataType", "INT2"}, {"outputDataType", "INT2"}});
+  EXPECT_NE(error_of(path).find("attribute 'inputDataType' = 'FLOAT32' is not an integer FINN data type"),
+            std::string::npos)
+      << error_of(path);
+  path = write_hw_model("zero.onnx", "MVAU_hls", {{"MW", 0}, {"MH", 4}, {"PE", 1}, {"SIMD", 1}}, types);
+  EXPECT_NE(error_of(path).find("MW must be positive, got 0"), std::string::npos) << error_of(path);
+  path = write_hw_model("pool.onnx", "StreamingMaxPool_hls", {{"NumChannels", 4}}, {{"dataType", "INT2"}});
+  EXPECT_NE(error_of(path).find("required attribute 'ImgDim' is missing"), std::string::npos) << error_of(path);
+  path = write_hw_model("foo.onnx", "Foo_hls", {}, {});
+  EXPECT_NE(error_of(path).find("this FINN hardware op is not known"), std::string::npos) << error_of(path);
+  std::filesystem::remove_all(std::filesystem::temp_directory_path() / "dnnsplit_cost_hw");
 }
 
 TEST(CostFinnModel, BadFiles) {

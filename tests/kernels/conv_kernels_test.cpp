@@ -105,6 +105,62 @@ TEST(ConvKernels, Im2colQgemmMatchesNaiveConv) {
   }
 }
 
+// Implicit rows: one call per output row, A read straight from the NHWC input through one
+// segment per kernel row, as the plan runs unpadded convolutions.
+TEST(ConvKernels, ImplicitRowsQgemmMatchesNaiveConv) {
+  std::mt19937 rng(8);
+  const ConvGeometry cases[] = {geometry(7, 9, 4, 17, 3, 1, 0), geometry(9, 8, 8, 16, 3, 2, 0), geometry(6, 6, 12, 5, 2, 1, 0),
+                                geometry(5, 11, 64, 33, 3, 1, 0)};
+  for (const auto& g : cases) {
+    SCOPED_TRACE(describe(g));
+    const auto in = random_codes(static_cast<size_t>(g.in_h * g.in_w * g.in_c), 2, rng);
+    const int64_t k = g.taps() * g.in_c;
+    std::vector<int8_t> w(static_cast<size_t>(g.out_c * k));
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
+    std::vector<int64_t> offsets;
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) offsets.push_back(ky * g.in_w * g.in_c);
+    for (const auto& kernel : qgemm_kernels()) {
+      SCOPED_TRACE(kernel.name);
+      const int64_t seg = g.kernel_w * g.in_c;
+      ASSERT_EQ(seg % kernel.kr, 0);
+      const auto packed = pack_qgemm_weights(w.data(), g.out_c, k, kernel.nr, kernel.kr);
+      std::vector<int32_t> c(static_cast<size_t>(g.out_h * g.out_w * g.out_c));
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        QGemmArgs args;
+        args.a = in.data() + oy * g.stride_h * g.in_w * g.in_c;
+        args.lda = static_cast<size_t>(g.stride_w * g.in_c);
+        args.m = g.out_w;
+        args.w = packed.data();
+        args.n = g.out_c;
+        args.k_padded = k;
+        args.k_chunk = kernel.kr * 2;  // chunks that split segments
+        args.segments = static_cast<int>(g.kernel_h);
+        args.seg_len = seg;
+        args.seg_offset = offsets.data();
+        args.c = c.data() + oy * g.out_w * g.out_c;
+        args.ldc = static_cast<size_t>(g.out_c);
+        kernel.fn(args);
+      }
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        for (int64_t ox = 0; ox < g.out_w; ++ox) {
+          for (int64_t oc = 0; oc < g.out_c; ++oc) {
+            int64_t s = 0;
+            for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+              for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+                for (int64_t ch = 0; ch < g.in_c; ++ch) {
+                  s += at<uint8_t>(in, g, oy * g.stride_h + ky, ox * g.stride_w + kx, ch, 0) *
+                       int64_t{w[static_cast<size_t>(oc * k + (ky * g.kernel_w + kx) * g.in_c + ch)]};
+                }
+              }
+            }
+            ASSERT_EQ(c[static_cast<size_t>((oy * g.out_w + ox) * g.out_c + oc)], s) << oy << "," << ox << "," << oc;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(ConvKernels, MaxPoolMatchesNaive) {
   std::mt19937 rng(3);
   const ConvGeometry pools[] = {geometry(6, 6, 64, 64, 2, 2, 0), geometry(5, 7, 3, 3, 2, 2, 0),

@@ -52,20 +52,22 @@ void expect_identical(const std::vector<Tensor>& expect, const std::vector<Tenso
 struct Variant {
   bool simd;
   int threads;
+  int group = 0;  // images run layer by layer together; 0: the plan's choice
 };
 
 // Runs the reference once and every plan variant on the same batch; returns the SIMD plan's
 // share of MACs on fast kernels.
 double compare_with_reference(const ir::Graph& graph, const std::vector<Tensor>& inputs, const std::string& what,
-                              const std::vector<Variant>& variants = {{true, 1}, {false, 1}, {true, 2}}) {
+                              const std::vector<Variant>& variants = {{true, 1, 1}, {false, 1, 0}, {true, 2, 3}, {true, 1, 0}}) {
   const engine::Session session(graph);
   const auto expect = session.run(inputs);
   double share = 0.0;
   for (const auto& v : variants) {
-    const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph), {v.threads, v.simd});
+    const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph), {v.threads, v.simd, v.group});
     if (v.simd) share = plan.fast_mac_share();
     expect_identical(expect, plan.run(inputs),
-                     what + (v.simd ? " simd" : " generic") + " threads=" + std::to_string(v.threads));
+                     what + (v.simd ? " simd" : " generic") + " threads=" + std::to_string(v.threads) +
+                         " group=" + std::to_string(v.group));
   }
   return share;
 }
@@ -102,7 +104,7 @@ TEST(FastPlan, Resnet8MatchesReference) {
 TEST(FastPlan, MobileNetV1MatchesReference) {
   const auto graph = zoo_graph("mobilenetv1-w4a4");
   const double share = compare_with_reference(graph, {random_images(graph.tensor(graph.inputs[0]).shape, 1, 5)},
-                                              "mobilenetv1-w4a4", {{true, 1}});
+                                              "mobilenetv1-w4a4", {{true, 1, 0}});
   EXPECT_GT(share, 0.999);
 }
 
@@ -235,7 +237,7 @@ ir::Graph synthetic_model() {
 TEST(FastPlan, SyntheticOddModelMatchesReference) {
   const auto graph = synthetic_model();
   const double share = compare_with_reference(graph, {random_images({1, 3, 11, 9}, 9, 7)}, "synthetic",
-                                              {{true, 1}, {false, 1}, {true, 2}, {false, 3}});
+                                              {{true, 1, 1}, {false, 1, 1}, {true, 2, 2}, {false, 3, 4}, {true, 1, 5}});
   EXPECT_GT(share, 0.999);
 }
 

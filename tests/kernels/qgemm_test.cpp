@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -92,8 +93,9 @@ void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chu
     for (size_t j = static_cast<size_t>(c.n); j < ldc; ++j) ASSERT_EQ(out[static_cast<size_t>(i) * ldc + j], -7);
   }
 
-  // Threshold epilogue: three ascending thresholds per channel spread around the values.
-  constexpr int kCount = 3;
+  // Threshold epilogue: 1, 2, 3 or 15 ascending thresholds per channel (the kernels specialise
+  // the small counts) spread around the values.
+  const int kCount = std::array<int, 4>{1, 2, 3, 15}[seed % 4];
   std::vector<int32_t> t(static_cast<size_t>(c.n * kCount));
   std::mt19937 rng(seed + 1);
   for (int64_t j = 0; j < c.n; ++j) {

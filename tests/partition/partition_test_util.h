@@ -42,7 +42,8 @@ inline std::string shared_fixture(const std::string& relative) {
 // fractions replaced (keys of boards.json, e.g. {"bram18", 20} or {"usable.bram18", 1.0}).
 inline std::string write_board_file(const std::string& path, const std::string& name, const std::string& base,
                                     const std::map<std::string, double>& overrides) {
-  const Board& b = BoardCatalog::builtin().get(base);
+  const BoardCatalog catalog = BoardCatalog::builtin();
+  const Board& b = catalog.get(base);
   nlohmann::json board = {{"name", name},
                           {"display_name", b.display_name + " (test copy)"},
                           {"part", b.part},

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "dnnsplit/cost.h"
+#include "dnnsplit/npy.h"
 #include "dnnsplit/error.h"
 #include "partition_test_util.h"
 
@@ -129,7 +130,9 @@ TEST(Plan, EveryStrategyOnSmallZooModelsVerifies) {
       plan_model(model, options({"zedboard"}, strategy, stages), out);
       check_plan(model, out);
       const json plan = read_json(out + "/plan.json");
-      if (stages > 0) EXPECT_EQ(plan["stages"].size(), static_cast<size_t>(stages));
+      if (stages > 0) {
+        EXPECT_EQ(plan["stages"].size(), static_cast<size_t>(stages));
+      }
       expect_verifies(model, out, 1);
     }
   }
@@ -256,6 +259,31 @@ TEST(Verify, DetectsChangedFilesOtherModelsAndWrongResults) {
 
   EXPECT_THROW(verify_plan(test::zoo_file("tfc-w1a1"), out, {}), Error);  // plan made for another model
   EXPECT_THROW(verify_plan(model, dir.path(), {}), Error);                 // no plan.json
+
+  // Extra inputs from .npy files (a batch of 3), next to the random ones.
+  const ir::Graph graph = import_model(model);
+  const std::string npy = dir.path() + "/x.npy";
+  write_npy(npy, test::test_inputs(graph, 3, 5)[0]);
+  const VerifyResult with_file = verify_plan(model, out, {1, 1, {npy}});
+  EXPECT_TRUE(with_file.ok());
+  EXPECT_EQ(with_file.inputs_run, 2);
+  write_npy(npy, Tensor::from_floats({1, 5}, {1, 2, 3, 4, 5}));
+  EXPECT_THROW(verify_plan(model, out, {1, 1, {npy}}), Error);  // wrong shape for the model input
+
+  // plan.json may only name files inside the plan directory.
+  {
+    json plan = read_json(out + "/plan.json");
+    const std::string saved = plan.dump(1);
+    plan["stages"][0]["file"] = "../x.npy";
+    test::write_bytes(out + "/plan.json", plan.dump(1));
+    try {
+      verify_plan(model, out, {});
+      ADD_FAILURE() << "a stage file outside the plan directory was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("field 'file'"), std::string::npos) << e.what();
+    }
+    test::write_bytes(out + "/plan.json", saved);
+  }
 
   // A stage whose weights changed (and whose hash was updated to match) must be caught.
   const std::string stage_file = out + "/stage-1.onnx";
