@@ -164,6 +164,27 @@ void make_reshapes_batch_agnostic(ir::Graph& graph, const BatchMarks& marks) {
   }
 }
 
+// Trunc v1 has no sign attribute: like FINN, take the sign of the nearest quantized tensor
+// upstream (through pools, scalings and other single-data-input ops). Signed when none is found.
+bool upstream_is_signed(const ir::Graph& graph, int tensor_id) {
+  for (int hops = 0; hops < 64 && tensor_id >= 0; ++hops) {
+    const auto& info = graph.tensor(tensor_id);
+    if (info.quant) return info.quant->is_signed;
+    const int producer = graph.producer(tensor_id);
+    if (producer < 0) break;
+    const auto& node = graph.nodes[static_cast<size_t>(producer)];
+    if (node.op_type == "Relu") return false;
+    int next = -1;
+    for (int in : node.inputs) {
+      if (in < 0 || graph.tensor(in).is_constant()) continue;
+      if (next >= 0) return true;  // a join: give up
+      next = in;
+    }
+    tensor_id = next;
+  }
+  return true;
+}
+
 }  // namespace
 
 void fold_constants(ir::Graph& graph) {
@@ -289,8 +310,7 @@ void infer_quant_types(ir::Graph& graph) {
       if (!scale || !bits || scale->numel() != 1 || bits->numel() != 1) continue;
       ir::QuantType q;
       q.bits = static_cast<int>(bits->at(0));
-      const auto& in_quant = graph.tensor(node.inputs[0]).quant;
-      q.is_signed = v2 ? node.attr_int_or("signed", 1) != 0 : (!in_quant || in_quant->is_signed);
+      q.is_signed = v2 ? node.attr_int_or("signed", 1) != 0 : upstream_is_signed(graph, node.inputs[0]);
       q.narrow = v2 && node.attr_int_or("narrow", 0) != 0;
       q.scale = {static_cast<float>(scale->at(0))};
       out.quant = q;

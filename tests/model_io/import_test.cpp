@@ -143,3 +143,35 @@ TEST(Import, FinnMultiThresholdDialect) {
 
 }  // namespace
 }  // namespace dnnsplit
+
+namespace dnnsplit {
+namespace {
+
+// AveragePool -> Mul -> Trunc (v1, as Brevitas exports TruncAvgPool2d) after an unsigned
+// quantizer: the Trunc output is unsigned, found by walking upstream as FINN does.
+TEST(Import, TruncV1TakesSignFromUpstreamQuantizer) {
+  auto m = testing::empty_model();
+  auto* op = m.add_opset_import();
+  op->set_domain("qonnx.custom_op.general");
+  op->set_version(1);
+  testing::add_input(m, "x", {1, 2, 2, 2});
+  testing::add_quant(m, "act", "x", "x_q", {}, {1.0F}, 4, false, false);
+  auto* pool = testing::add_node(m, "AveragePool", "pool", {"x_q"}, {"pooled"});
+  testing::set_ints_attr(pool, "kernel_shape", {2, 2});
+  testing::add_float_init(m, "four", {}, {4.0F});
+  testing::add_node(m, "Mul", "mul", {"pooled", "four"}, {"summed"});
+  testing::add_float_init(m, "t_scale", {}, {1.0F});
+  testing::add_float_init(m, "t_zero", {}, {0.0F});
+  testing::add_float_init(m, "t_in_bits", {}, {6.0F});
+  testing::add_float_init(m, "t_out_bits", {}, {4.0F});
+  testing::add_node(m, "Trunc", "trunc", {"summed", "t_scale", "t_zero", "t_in_bits", "t_out_bits"}, {"y"},
+                    "qonnx.custom_op.general");
+  testing::add_output(m, "y", {1, 2, 1, 1});
+  auto graph = import_model_from_bytes(testing::serialize(m), "trunc.onnx");
+  const auto& y = graph.tensor(graph.outputs[0]);
+  ASSERT_TRUE(y.quant.has_value());
+  EXPECT_EQ(y.quant->finn_name(), "UINT4");
+}
+
+}  // namespace
+}  // namespace dnnsplit

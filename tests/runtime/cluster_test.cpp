@@ -128,6 +128,23 @@ TEST_F(TinyPlan, TimeshareOnTwoEmulatedNodesReconfiguresPerRoundAndModelsTime) {
   EXPECT_GT(r.report.modelled_images_per_s, 0.0);
 }
 
+TEST_F(TinyPlan, TimeshareRoundsSentInChunksStillReconfigureOncePerRound) {
+  auto nodes = cluster(2, "emulated");
+  const Tensor x = testing::tiny_inputs(23, 7);
+  RunOptions o;
+  o.nodes = nodes.addresses();
+  o.batch = 8;  // rounds of 8, 8, 7 images in messages of 3, 3, 2 | 3, 3, 2 | 3, 3, 1
+  o.chunk = 3;
+  const RunResult r = run(plan(), {x}, o);
+  EXPECT_TRUE(tensors_identical(r.outputs[0], whole(x)));
+  EXPECT_EQ(r.report.batches, 9);
+  EXPECT_EQ(r.report.stages[0].reconfigurations, 3);
+  EXPECT_EQ(r.report.stages[1].reconfigurations, 1);
+  EXPECT_EQ(r.report.stages[2].reconfigurations, 3);
+  EXPECT_EQ(status(nodes.addresses()[0]).counters().loads(), 6U);
+  EXPECT_EQ(status(nodes.addresses()[1]).counters().batches(), 9U);
+}
+
 TEST_F(TinyPlan, ReplicatedStageSpreadsBatchesAndOrderIsRestored) {
   TempDir dir;
   testing::write_plan(*graph_, {2, 4}, dir.path(),

@@ -119,6 +119,31 @@ TEST(ScheduleModel, TimeshareRoundsReconfigureInStageOrderAndOverlap) {
   EXPECT_NEAR(model_run(plan, schedule, 1, 2, one).seconds, 8.6, 1e-9);
 }
 
+TEST(ScheduleModel, SplitImagesIntoBatchesRoundsAndChunks) {
+  using Groups = std::vector<std::vector<int64_t>>;
+  EXPECT_EQ(split_images(Mode::kPipeline, 10, 4, 3), (Groups{{4}, {4}, {2}}));  // chunk is time-share only
+  EXPECT_EQ(split_images(Mode::kTimeshare, 10, 4, 3), (Groups{{3, 1}, {3, 1}, {2}}));
+  EXPECT_EQ(split_images(Mode::kTimeshare, 40, 40, 0), (Groups{{16, 16, 8}}));
+  EXPECT_EQ(split_images(Mode::kTimeshare, 3, 8, 0), (Groups{{3}}));
+}
+
+TEST(ScheduleModel, ChunkedRoundLetsTheNextStageStartEarly) {
+  // 2 stages time-shared on 1 node, one round of 2 images, compute 0.1 s per image (cp = bn),
+  // reconfigure 1 s, 1 s per byte.
+  const Plan plan = toy_plan({{10, 10}, {10, 10}}, 1.0);
+  const Schedule schedule = make_schedule(plan, 1, Mode::kAuto, false);
+  // Chunks of 1: in [0,1], [1,2]; load s0 [0,1]; s0 [1,1.1], [2,2.1]; sends [1.1,2.1], [2.1,3.1];
+  //   load s1 [2.1,3.1]; s1 [3.1,3.2], [3.2,3.3]; sends [3.2,4.2], [4.2,5.2].
+  ModelOptions chunked;
+  chunked.chunk = 1;
+  EXPECT_NEAR(model_run(plan, schedule, 2, 2, chunked).seconds, 5.2, 1e-9);
+  // One message of 2: in [0,2]; load s0 [0,1]; s0 [2,2.2]; send [2.2,4.2]; load s1 [2.2,3.2];
+  //   s1 [4.2,4.4]; send [4.4,6.4].
+  ModelOptions whole;
+  whole.chunk = 2;
+  EXPECT_NEAR(model_run(plan, schedule, 2, 2, whole).seconds, 6.4, 1e-9);
+}
+
 TEST(ScheduleModel, LargerBatchesAmortiseReconfiguration) {
   // The time-share claim: reconfiguration per image falls as 1/B.
   const Plan plan = toy_plan({{10, 1}, {10, 1}, {10, 1}, {10, 1}}, 0.23);
