@@ -19,11 +19,11 @@ inline constexpr const char* kFashionMnistClassNames[kFashionMnistClasses] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 
 struct Dataset {
-  int64_t count = 0;             // number of images
-  int64_t rows = 0;              // 28
-  int64_t cols = 0;              // 28
-  std::vector<uint8_t> pixels;   // count * rows * cols grey values, row-major, 0 = background
-  std::vector<uint8_t> labels;   // count class indices, 0..9
+  int64_t count = 0;            // number of images
+  int64_t rows = 0;             // 28
+  int64_t cols = 0;             // 28
+  std::vector<uint8_t> pixels;  // count * rows * cols grey values, row-major, 0 = background
+  std::vector<uint8_t> labels;  // count class indices, 0..9
 };
 
 // Loads the "test" (10,000 images) or "train" (60,000) split from <directory>/{t10k,train}-

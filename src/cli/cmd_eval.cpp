@@ -30,8 +30,8 @@ enum class Layout { kCnv, kImage, kFlat };
 
 // How the 28x28 grey images are fed, chosen from the model's input shape.
 Layout input_layout(const ir::Graph& graph, const std::string& model) {
-  check(graph.inputs.size() == 1, model + ": eval needs a model with one input, this one has " +
-                                      std::to_string(graph.inputs.size()));
+  check(graph.inputs.size() == 1,
+        model + ": eval needs a model with one input, this one has " + std::to_string(graph.inputs.size()));
   const ir::TensorInfo& input = graph.tensor(graph.inputs[0]);
   const Shape& s = input.shape;
   if (s.size() == 4 && s[1] == 3 && s[2] == 32 && s[3] == 32) return Layout::kCnv;
@@ -67,9 +67,9 @@ void run_eval(const EvalOptions& options) {
     const std::vector<Tensor> outputs = session.run({input});
     check(!outputs.empty(), options.model + ": the model produced no output");
     const Tensor& scores = outputs[0];
-    check(!scores.shape.empty() && scores.shape[0] == count,
-          options.model + ": output '" + output_name + "' has shape " + shape_to_string(scores.shape) +
-              " for a batch of " + std::to_string(count));
+    check(!scores.shape.empty() && scores.shape[0] == count, options.model + ": output '" + output_name +
+                                                                 "' has shape " + shape_to_string(scores.shape) +
+                                                                 " for a batch of " + std::to_string(count));
     if (!topk_output) {
       check(scores.numel() / count == kFashionMnistClasses,
             options.model + ": output '" + output_name + "' has shape " + shape_to_string(scores.shape) + ", i.e. " +
@@ -81,8 +81,10 @@ void run_eval(const EvalOptions& options) {
       ++total[static_cast<size_t>(label)];
       if (best[static_cast<size_t>(n)][0] == label) ++correct[static_cast<size_t>(label)];
     }
-    if (progress) std::fprintf(stderr, "\reval: %lld / %lld images", static_cast<long long>(begin + count),
-                               static_cast<long long>(data.count));
+    if (progress) {
+      const long long done = begin + count;
+      std::fprintf(stderr, "\reval: %lld / %lld images", done, static_cast<long long>(data.count));
+    }
   }
   if (progress) std::fprintf(stderr, "\n");
 
@@ -92,12 +94,16 @@ void run_eval(const EvalOptions& options) {
   if (options.json) {
     nlohmann::json per_class = nlohmann::json::array();
     for (int c = 0; c < kFashionMnistClasses; ++c) {
-      per_class.push_back({{"class", c}, {"name", kFashionMnistClassNames[c]}, {"total", total[c]},
-                           {"correct", correct[c]}});
+      per_class.push_back(
+          {{"class", c}, {"name", kFashionMnistClassNames[c]}, {"total", total[c]}, {"correct", correct[c]}});
     }
-    const nlohmann::json report{{"model", options.model},     {"dataset", "fashion-mnist"},
-                                {"split", "test"},            {"accuracy", accuracy}, {"accuracy_percent", 100.0 * accuracy},
-                                {"correct", all_correct},     {"total", data.count},
+    const nlohmann::json report{{"model", options.model},
+                                {"dataset", "fashion-mnist"},
+                                {"split", "test"},
+                                {"accuracy", accuracy},
+                                {"accuracy_percent", 100.0 * accuracy},
+                                {"correct", all_correct},
+                                {"total", data.count},
                                 {"per_class", per_class}};
     std::printf("%s\n", report.dump(2).c_str());
     return;
@@ -125,7 +131,9 @@ void add_eval_command(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"fashion-mnist"}));
   app.add_option("--limit", options->limit, "evaluate the first N images only")->check(CLI::Range(1, 1000000));
-  app.add_option("--batch", options->batch, "images per engine run")->check(CLI::Range(1, 65536))->capture_default_str();
+  app.add_option("--batch", options->batch, "images per engine run")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   app.add_option("--data-dir", options->data_dir, "directory holding the dataset files")->capture_default_str();
   app.add_flag("--json", options->json, "print a JSON report on stdout instead of text");
   app.add_option("--threads", options->threads, "engine threads")->check(CLI::Range(1, 256))->capture_default_str();

@@ -63,9 +63,8 @@ void run_exec(const ExecOptions& options) {
 
   nlohmann::json report{{"model", options.model}, {"outputs", nlohmann::json::array()}};
   for (size_t k = 0; k < outputs.size(); ++k) {
-    nlohmann::json entry{{"name", output_names[k]},
-                         {"dtype", elem_type_name(outputs[k].type)},
-                         {"shape", outputs[k].shape}};
+    nlohmann::json entry{
+        {"name", output_names[k]}, {"dtype", elem_type_name(outputs[k].type)}, {"shape", outputs[k].shape}};
     if (!options.output.empty()) {
       const std::string path = output_path(options.output, k, outputs.size());
       write_npy(path, outputs[k]);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "commands.h"
@@ -161,9 +162,9 @@ void run_command(RunCommandOptions& o) {
     accuracy_line = line;
   }
   if (o.json) {
-    std::string json = orchestrator::report_json(result.report);
-    if (accuracy >= 0) json.insert(json.find('{') + 1, "\n  \"accuracy\": " + std::to_string(accuracy) + ",");
-    std::printf("%s\n", json.c_str());
+    nlohmann::json json = nlohmann::json::parse(orchestrator::report_json(result.report));
+    if (accuracy >= 0) json["accuracy"] = accuracy;
+    std::printf("%s\n", json.dump(2).c_str());
     return;
   }
   std::printf("%s", orchestrator::format_report(result.report).c_str());

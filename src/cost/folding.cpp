@@ -134,19 +134,21 @@ void apply_entry(HwLayer& layer, const FoldingEntry& entry, const std::string& s
   }
 }
 
-std::string missing_layer_message(const HwGraph& hw, const FoldingConfig& config, const std::string& name) {
+std::string missing_layers_message(const HwGraph& hw, const FoldingConfig& config,
+                                   const std::vector<std::string>& missing) {
   std::ostringstream msg;
-  msg << "folding " << config.source << ": layer '" << name << "' does not exist in "
-      << (hw.source.empty() ? "the model" : hw.source) << " (its layers:";
+  msg << "folding " << config.source << ": layer '" << missing.front() << "' does not exist in "
+      << (hw.source.empty() ? "the model" : hw.source);
+  if (missing.size() > 1) msg << " (nor " << missing.size() - 1 << " more names of the file)";
+  msg << "; the model's layers are";
   const size_t shown = std::min<size_t>(hw.layers.size(), 8);
   for (size_t i = 0; i < shown; ++i) msg << " " << hw.layers[i].name;
   if (hw.layers.size() > shown) msg << " ... " << hw.layers.back().name;
-  msg << ")";
-  bool separate_flow = false;
-  for (const auto& [other, entry] : config.layers) separate_flow = separate_flow || other.rfind("MVAU_rtl", 0) == 0;
-  if (separate_flow && hw.find_layer("MVAU_rtl_0") < 0) {
-    msg << "; the file looks like FINN's separate-thresholds flow: try --separate-thresholds";
-  }
+  const bool separate_flow = std::any_of(missing.begin(), missing.end(), [](const std::string& name) {
+    return name.rfind("MVAU_rtl", 0) == 0 || name.rfind("Thresholding_rtl", 0) == 0;
+  });
+  if (separate_flow)
+    msg << "; if the file comes from FINN's separate-thresholds flow, lower with --separate-thresholds";
   return msg.str();
 }
 
@@ -214,14 +216,16 @@ void apply_folding(HwGraph& target, const FoldingConfig& config, bool allow_miss
       apply_entry(layer, def.entry, config.source);
     }
   }
+  std::vector<std::string> missing;
   for (const auto& [name, entry] : config.layers) {
     const int index = hw.find_layer(name);
     if (index < 0) {
-      check(allow_missing, missing_layer_message(hw, config, name));
+      missing.push_back(name);
       continue;
     }
     apply_entry(hw.layers[static_cast<size_t>(index)], entry, config.source);
   }
+  check(allow_missing || missing.empty(), missing.empty() ? "" : missing_layers_message(hw, config, missing));
   for (const auto& layer : hw.layers) {
     try {
       detail::op_rules(layer.op).validate(layer);

@@ -385,8 +385,9 @@ void Lowerer::lower_add_streams(int index) {
   const Stream b = input_stream(index, 1);
   const DataType ta = require_type(index, 0);
   const DataType tb = require_type(index, 1);
-  check(!a.accumulator && !b.accumulator,
-        where(index) + ": joins a raw accumulator; FINN needs quantized branches before AddStreams");
+  // A branch may end in a raw accumulator (conv + BN, no quantizer before the join, as in the
+  // zoo's ResNet-8): its MVAU then keeps no thresholds and the adder takes the accumulator; the
+  // branches' affine ops go into the thresholds after the join (FINN needs matching scales there).
   const Shape& ys = g_.tensor(node.outputs[0]).shape;
   HwLayer add;
   add.op = HwOp::kAddStreams;

@@ -49,7 +49,9 @@ bool fits(IntValue v, IntRange r) {
   return v.magnitude <= r.hi;
 }
 
-int64_t stored(IntValue v) { return v.negative ? static_cast<int64_t>(0 - v.magnitude) : static_cast<int64_t>(v.magnitude); }
+int64_t stored(IntValue v) {
+  return v.negative ? static_cast<int64_t>(0 - v.magnitude) : static_cast<int64_t>(v.magnitude);
+}
 
 // Exact in a binary float with `mantissa` significant bits (the exponent range is never the limit
 // for 64-bit integers).

@@ -33,14 +33,14 @@ Dataset load_fashion_mnist(const std::string& split, int64_t limit, const std::s
   const std::string images_path = prefix + "-images-idx3-ubyte.gz";
   const std::string labels_path = prefix + "-labels-idx1-ubyte.gz";
   for (const auto& path : {images_path, labels_path}) {
-    check(file_exists(path), "Fashion-MNIST file '" + path + "' not found; install the Debian package "
-                             "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist)");
+    check(file_exists(path), "Fashion-MNIST file '" + path +
+                                 "' not found; install the Debian package "
+                                 "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist)");
   }
   const io::IdxArray labels = io::read_idx_ubyte(labels_path, 1, limit);
   const io::IdxArray images = io::read_idx_ubyte(images_path, 3, limit);
-  check(images.dims[0] == labels.dims[0], images_path + " declares " + std::to_string(images.dims[0]) +
-                                              " images but " + labels_path + " declares " +
-                                              std::to_string(labels.dims[0]) + " labels");
+  check(images.dims[0] == labels.dims[0], images_path + " declares " + std::to_string(images.dims[0]) + " images but " +
+                                              labels_path + " declares " + std::to_string(labels.dims[0]) + " labels");
   check(images.dims[1] == kSide && images.dims[2] == kSide,
         images_path + ": images are " + std::to_string(images.dims[1]) + "x" + std::to_string(images.dims[2]) +
             ", Fashion-MNIST images are 28x28");

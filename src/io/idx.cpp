@@ -15,6 +15,7 @@ namespace dnnsplit::io {
 namespace {
 
 constexpr uint8_t kTypeUnsignedByte = 0x08;
+constexpr uint64_t kReadChunk = uint64_t{1} << 24;
 
 struct GzCloser {
   void operator()(gzFile f) const { gzclose(f); }
@@ -26,10 +27,9 @@ using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
 // not on allocation.
 void read_exact(gzFile file, std::vector<uint8_t>& out, uint64_t size, const std::string& path,
                 const std::string& what) {
-  constexpr uint64_t kChunk = uint64_t{1} << 24;
   uint64_t done = 0;
   while (done < size) {
-    const uint64_t want = std::min(size - done, kChunk);
+    const uint64_t want = std::min(size - done, kReadChunk);
     const size_t old_size = out.size();
     out.resize(old_size + want);
     const int got = gzread(file, out.data() + old_size, static_cast<unsigned>(want));
@@ -60,12 +60,11 @@ IdxArray read_idx_ubyte(const std::string& path, int ndims, int64_t max_items) {
 
   std::vector<uint8_t> magic;
   read_exact(file.get(), magic, 4, path, "the magic number");
-  check(magic[0] == 0 && magic[1] == 0,
-        path + ": not an IDX file (the magic number must start with two zero bytes)");
+  check(magic[0] == 0 && magic[1] == 0, path + ": not an IDX file (the magic number must start with two zero bytes)");
   check(magic[2] == kTypeUnsignedByte,
         path + ": IDX element type " + hex_byte(magic[2]) + " is not unsigned byte (0x08)");
-  check(magic[3] == ndims, path + ": IDX file has " + std::to_string(magic[3]) + " dimensions, expected " +
-                               std::to_string(ndims));
+  check(magic[3] == ndims,
+        path + ": IDX file has " + std::to_string(magic[3]) + " dimensions, expected " + std::to_string(ndims));
 
   IdxArray array;
   uint64_t item_size = 1;
@@ -90,8 +89,8 @@ IdxArray read_idx_ubyte(const std::string& path, int ndims, int64_t max_items) {
     const int got = gzread(file.get(), &extra, 1);
     int code = Z_OK;
     const char* message = gzerror(file.get(), &code);
-    check(got >= 0 && (code == Z_OK || code == Z_STREAM_END), path + ": corrupt gzip data after the last item (zlib: " +
-                                                                   message + ")");
+    check(got >= 0 && (code == Z_OK || code == Z_STREAM_END),
+          path + ": corrupt gzip data after the last item (zlib: " + message + ")");
     check(got == 0, path + ": unexpected bytes after the " + std::to_string(count) + " items the header declares");
   }
   return array;

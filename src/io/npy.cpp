@@ -29,8 +29,8 @@ NpyType npy_type_from_descr(const std::string& descr, const std::string& file) {
     const char* code;
     ElemType type;
   } kCodes[] = {
-      {"f4", ElemType::kFloat},  {"f8", ElemType::kDouble}, {"i8", ElemType::kInt64},  {"i4", ElemType::kInt32},
-      {"i2", ElemType::kInt16},  {"i1", ElemType::kInt8},   {"u1", ElemType::kUint8},  {"u2", ElemType::kUint16},
+      {"f4", ElemType::kFloat},  {"f8", ElemType::kDouble}, {"i8", ElemType::kInt64}, {"i4", ElemType::kInt32},
+      {"i2", ElemType::kInt16},  {"i1", ElemType::kInt8},   {"u1", ElemType::kUint8}, {"u2", ElemType::kUint16},
       {"u4", ElemType::kUint32}, {"u8", ElemType::kUint64}, {"b1", ElemType::kBool},
   };
   for (const auto& entry : kCodes) {
@@ -115,8 +115,9 @@ Tensor parse_npy(std::string_view bytes, const std::string& name_for_messages) {
   const std::string& file = name_for_messages;
   const io::NpyHeader header = io::parse_npy_header(bytes, file);
   const NpyType npy = npy_type_from_descr(header.descr, file);
-  check(!header.fortran_order, file + ": field 'fortran_order' is True; Fortran-ordered arrays are not supported "
-                                      "(save with np.ascontiguousarray)");
+  check(!header.fortran_order, file +
+                                   ": field 'fortran_order' is True; Fortran-ordered arrays are not supported "
+                                   "(save with np.ascontiguousarray)");
   // The element count and byte count must fit before anything is allocated.
   uint64_t count = 1;
   for (int64_t d : header.shape) {
@@ -166,13 +167,15 @@ Tensor parse_npy(std::string_view bytes, const std::string& name_for_messages) {
   return t;
 }
 
-Tensor read_npy(const std::string& path) { return parse_npy(io::read_file_bytes(path, ".npy file"), path); }
+Tensor read_npy(const std::string& path) {
+  return parse_npy(io::read_file_bytes(path, ".npy file"), path);
+}
 
 std::string npy_to_bytes(const Tensor& tensor) {
   const auto n = static_cast<size_t>(tensor.numel());
   const size_t size = elem_size(tensor.type);
-  const std::string what = "writing a " + elem_type_name(tensor.type) + " tensor of shape " +
-                           shape_to_string(tensor.shape) + " as .npy";
+  const std::string what =
+      "writing a " + elem_type_name(tensor.type) + " tensor of shape " + shape_to_string(tensor.shape) + " as .npy";
   for (int64_t d : tensor.shape) {
     if (d < 0) throw Error(what + ": negative dimension");
   }

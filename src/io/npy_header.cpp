@@ -63,13 +63,11 @@ class DictReader {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(file_ + ": invalid .npy header: " + what);
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw Error(file_ + ": invalid .npy header: " + what); }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
-                                   text_[pos_] == '\r')) {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -162,9 +160,9 @@ NpyHeader parse_npy_header(std::string_view bytes, const std::string& file) {
     header_length |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
   }
   const size_t start = 8 + length_bytes;
-  check(header_length <= bytes.size() - start,
-        file + ": .npy file truncated: the header length field says " + std::to_string(header_length) +
-            " bytes but only " + std::to_string(bytes.size() - start) + " follow");
+  check(header_length <= bytes.size() - start, file + ": .npy file truncated: the header length field says " +
+                                                   std::to_string(header_length) + " bytes but only " +
+                                                   std::to_string(bytes.size() - start) + " follow");
   NpyHeader header = DictReader(bytes.substr(start, header_length), file).read();
   header.major = major;
   header.data_offset = start + header_length;

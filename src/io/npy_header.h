@@ -11,7 +11,7 @@ namespace dnnsplit::io {
 
 struct NpyHeader {
   int major = 1;
-  std::string descr;   // as written, e.g. "<f4"
+  std::string descr;  // as written, e.g. "<f4"
   bool fortran_order = false;
   Shape shape;
   size_t data_offset = 0;  // where the array data starts in the file

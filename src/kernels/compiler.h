@@ -46,7 +46,6 @@ class Compiler {
   int new_floats_slot(int64_t elements);
   int new_tensor_slot();
   void add_step(std::unique_ptr<Step> step);
-  void add_info_only(const ir::Node& node, const std::string& kind);
   std::optional<ActShape> act_shape(int id) const;
 
   // The tensor as a reference tensor slot / as codes / as NHWC float values (slot, max |x|),
@@ -74,7 +73,6 @@ class Compiler {
   std::vector<int> floats_cache_;  // float slot
   std::deque<ValueRef> encoded_;  // stable addresses for codes_of
   std::vector<bool> consumed_;
-  std::vector<std::string> view_names_;
 };
 
 }  // namespace dnnsplit::kernels

@@ -55,7 +55,7 @@ struct DwArgs {
 struct FconvArgs {
   const ConvGeometry* g = nullptr;
   const float* in = nullptr;   // values, NHWC
-  const double* w = nullptr;   // dense: [c_padded/nr][in_c][kh][kw][nr]; depthwise: [taps][c_padded]
+  const double* w = nullptr;   // dense: [in_c][kh][kw][c_padded]; depthwise: [kh][kw][c_padded]
   const double* bias = nullptr;  // [c_padded], added after the sum as the reference does
   int64_t c_padded = 0;
   int64_t oy0 = 0, oy1 = 0;

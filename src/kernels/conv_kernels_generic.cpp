@@ -109,10 +109,11 @@ void fconv_f64_dense_1c_generic(const FconvArgs& args) {
     for (int64_t ox = 0; ox < g.out_w; ++ox) {
       for (int64_t oc = 0; oc < g.out_c; ++oc) {
         double acc = 0.0;
-        const double* w = args.w + oc * g.in_c * taps;
         for (int64_t c = 0; c < g.in_c; ++c) {
           for_each_tap(g, oy, ox, [&](int64_t tap, int64_t iy, int64_t ix, bool inside) {
-            if (inside) acc += static_cast<double>(args.in[(iy * g.in_w + ix) * g.in_c + c]) * w[c * taps + tap];
+            if (inside) {
+              acc += static_cast<double>(args.in[(iy * g.in_w + ix) * g.in_c + c]) * args.w[(c * taps + tap) * args.c_padded + oc];
+            }
           });
         }
         store_float_result(args, oy * g.out_w + ox, oc, acc);

@@ -116,12 +116,33 @@ HWY_INLINE void store_float_block(const FconvArgs& args, int64_t pixel, int64_t 
     return;
   }
   const float* t = args.thresholds + (c0 / static_cast<int64_t>(nr)) * args.threshold_count * static_cast<int64_t>(nr);
+  uint8_t* dst = args.out_codes + pixel * args.g->out_c + c0;
+#if HWY_TARGET == HWY_AVX2
+  // Intrinsics, two interleaved counts: through the wrappers GCC copies the count register once
+  // per threshold (the step's hottest instruction).
+  if (n_valid == 8) {
+    const __m256 yv = y.raw;
+    __m256i even = _mm256_set1_epi32(args.threshold_count);
+    __m256i odd = _mm256_setzero_si256();
+    int q = 0;
+    for (; q + 2 <= args.threshold_count; q += 2) {
+      even = _mm256_add_epi32(even, _mm256_castps_si256(_mm256_cmp_ps(yv, _mm256_loadu_ps(t + q * 8), _CMP_LT_OQ)));
+      odd = _mm256_add_epi32(odd, _mm256_castps_si256(_mm256_cmp_ps(yv, _mm256_loadu_ps(t + q * 8 + 8), _CMP_LT_OQ)));
+    }
+    if (q < args.threshold_count) {
+      even = _mm256_add_epi32(even, _mm256_castps_si256(_mm256_cmp_ps(yv, _mm256_loadu_ps(t + q * 8), _CMP_LT_OQ)));
+    }
+    const __m256i codes = _mm256_add_epi32(even, odd);
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(codes), _mm256_extracti128_si256(codes, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(words, words));
+    return;
+  }
+#endif
   auto below = hn::Zero(di);  // minus the number of thresholds above y
   for (int q = 0; q < args.threshold_count; ++q) {
     below = hn::Add(below, hn::BitCast(di, hn::VecFromMask(df, y < hn::LoadU(df, t + static_cast<size_t>(q) * nr))));
   }
   const auto codes = hn::DemoteTo(du8, hn::Add(hn::Set(di, args.threshold_count), below));
-  uint8_t* dst = args.out_codes + pixel * args.g->out_c + c0;
   if (n_valid == static_cast<int64_t>(nr)) {
     hn::StoreU(codes, du8, dst);
   } else {
@@ -194,7 +215,8 @@ void fconv_f64_dw_hwy(const FconvArgs& args) {
   }
 }
 
-// Dense: NB blocks of output channels share each broadcast input value.
+// Dense: NB blocks of output channels share each broadcast input value; a tap's weights for
+// all channels are contiguous, so the blocks are fixed offsets from one pointer.
 template <int NB>
 HWY_INLINE void fconv_dense_blocks(const FconvArgs& args, int64_t oy, int64_t ox, int64_t block0) {
   const DD dd;
@@ -205,7 +227,7 @@ HWY_INLINE void fconv_dense_blocks(const FconvArgs& args, int64_t oy, int64_t ox
   hn::Vec<DD> lo[NB];
   hn::Vec<DD> hi[NB];
   for (int b = 0; b < NB; ++b) lo[b] = hi[b] = hn::Zero(dd);
-  const int64_t block_stride = g.in_c * taps * nr;
+  const double* w0 = args.w + block0 * nr;
   for (int64_t c = 0; c < g.in_c; ++c) {
     for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
       const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
@@ -214,10 +236,10 @@ HWY_INLINE void fconv_dense_blocks(const FconvArgs& args, int64_t oy, int64_t ox
         const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
         if (ix < 0 || ix >= g.in_w) continue;
         const auto x = hn::Set(dd, static_cast<double>(args.in[(iy * g.in_w + ix) * g.in_c + c]));
-        const double* w = args.w + block0 * block_stride + (c * taps + ky * g.kernel_w + kx) * nr;
+        const double* w = w0 + (c * taps + ky * g.kernel_w + kx) * args.c_padded;
         for (int b = 0; b < NB; ++b) {
-          lo[b] = hn::MulAdd(x, hn::LoadU(dd, w + b * block_stride), lo[b]);
-          hi[b] = hn::MulAdd(x, hn::LoadU(dd, w + b * block_stride + half), hi[b]);
+          lo[b] = hn::MulAdd(x, hn::LoadU(dd, w + b * nr), lo[b]);
+          hi[b] = hn::MulAdd(x, hn::LoadU(dd, w + b * nr + half), hi[b]);
         }
       }
     }

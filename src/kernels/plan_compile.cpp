@@ -276,13 +276,8 @@ bool Compiler::try_view(size_t index) {
   view.shape.logical = out_shape->logical;
   // Physical NHWC order stays; the graph's tensor is now the NCHW flattening of it.
   if (node.op_type != "Identity") view.shape.flat = v.shape.flat || v.shape.logical.size() == 4;
-  values_[static_cast<size_t>(out)] = std::move(view);
-  add_info_only(node, "view");
+  values_[static_cast<size_t>(out)] = std::move(view);  // no step: the buffer is read as it is
   return true;
-}
-
-void Compiler::add_info_only(const ir::Node& node, const std::string& kind) {
-  view_names_.push_back(node.name + " (" + kind + ")");
 }
 
 bool Compiler::try_maxpool(size_t index) {

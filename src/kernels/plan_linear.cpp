@@ -379,7 +379,6 @@ bool Compiler::try_linear(size_t index) {
     spec.direct = d.g.kernel_h == 1 && d.g.kernel_w == 1 && d.g.stride_h == 1 && d.g.stride_w == 1 && !d.padded &&
                   d.k == kp;
     spec.pad_code = static_cast<uint8_t>(std::max(0, im.zero_code()));
-    spec.k = d.k;
     spec.k_padded = kp;
     spec.k_chunk = chunk;
     spec.packed_w = pack_qgemm_weights(w8.data(), d.m, d.k, kernel->nr, kernel->kr);
@@ -464,13 +463,13 @@ bool Compiler::try_linear(size_t index) {
       }
     }
   } else {
-    // [m / nr][c][tap][nr]: the reference adds input channel by input channel, taps row-major.
+    // [c][tap][c_padded]: the reference adds input channel by input channel, taps row-major.
     const int64_t c_in = d.g.in_c;
     spec.w.assign(cp * static_cast<size_t>(c_in * taps), 0.0);
     for (int64_t m = 0; m < d.m; ++m) {
       for (int64_t c = 0; c < c_in; ++c) {
         for (int64_t tap = 0; tap < taps; ++tap) {
-          spec.w[static_cast<size_t>((((m / nr) * c_in + c) * taps + tap) * nr + m % nr)] =
+          spec.w[static_cast<size_t>((c * taps + tap) * spec.c_padded + m)] =
               dir[static_cast<size_t>(m)] * static_cast<double>(w->f32[static_cast<size_t>((m * c_in + c) * taps + tap)]);
         }
       }

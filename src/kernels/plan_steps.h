@@ -79,7 +79,7 @@ struct QGemmSpec {
   bool implicit = false;
   std::vector<int64_t> seg_offset;
   uint8_t pad_code = 0;
-  int64_t k = 0, k_padded = 0, k_chunk = 0;
+  int64_t k_padded = 0, k_chunk = 0;
   std::vector<int8_t> packed_w;
   std::vector<int32_t> packed_t;  // threshold epilogue
   int threshold_count = 0;

@@ -71,12 +71,11 @@ class ChainEvaluator {
   const NodeEvaluator& evaluate_;
 };
 
-// The result of streamlining one linear node: per channel, the direction (+1, or -1 when the
-// chain decreases and the weights are negated), thresholds over the kernel's accumulator and
-// the float each output code stands for.
+// The result of streamlining one linear node: per channel, thresholds over the kernel's
+// accumulator (after the caller's sign flip of decreasing channels) and the float each output
+// code stands for.
 struct Requant {
   int count = 0;                   // thresholds per channel = levels - 1
-  std::vector<int8_t> flip;        // per channel
   std::vector<int64_t> thresholds; // [channel][count], ascending; lo..hi+1 (hi + 1: never)
   std::vector<float> values;       // [channel][levels]
 };

@@ -64,18 +64,17 @@ TEST_F(BadInput, MissingInitializer) {
 TEST_F(BadInput, InputShapeMismatch) {
   const std::string npy = dir_.path() + "/wrong_shape.npy";
   write_npy(npy, Tensor::from_floats({1, 3}, {1.0F, 2.0F, 3.0F}));
-  expect_cli_error(run_cli({"exec", model_, "--input", npy}),
-                   {npy, "[1, 3]", "model input 'x'", "[N, 4]"});
+  expect_cli_error(run_cli({"exec", model_, "--input", npy}), {npy, "[1, 3]", "model input 'x'", "[N, 4]"});
 }
 
 TEST_F(BadInput, InputDtypeNotSupported) {
   const std::string complex = file("complex.npy", test::npy_file("{'descr': '<c8', 'fortran_order': False, "
-                                                                  "'shape': (1, 4), }\n",
-                                                                  std::string(32, '\0')));
+                                                                 "'shape': (1, 4), }\n",
+                                                                 std::string(32, '\0')));
   expect_cli_error(run_cli({"exec", model_, "--input", complex}), {complex, "'descr'", "complex"});
   const std::string big = file("big.npy", test::npy_file("{'descr': '>f4', 'fortran_order': False, "
-                                                          "'shape': (1, 4), }\n",
-                                                          std::string(16, '\0')));
+                                                         "'shape': (1, 4), }\n",
+                                                         std::string(16, '\0')));
   expect_cli_error(run_cli({"exec", model_, "--input", big}), {big, "'descr'", "big-endian"});
 }
 
@@ -94,7 +93,8 @@ TEST_F(BadInput, InputNotRepresentableInModelType) {
 TEST_F(BadInput, MissingOrTruncatedNpy) {
   const std::string missing = dir_.path() + "/none.npy";
   expect_cli_error(run_cli({"exec", model_, "--input", missing}), {missing});
-  const std::string truncated = file("short.npy", npy_to_bytes(Tensor::from_floats({1, 4}, {1, 2, 3, 4})).substr(0, 70));
+  const std::string truncated =
+      file("short.npy", npy_to_bytes(Tensor::from_floats({1, 4}, {1, 2, 3, 4})).substr(0, 70));
   expect_cli_error(run_cli({"exec", model_, "--input", truncated}), {truncated, "truncated"});
 }
 
@@ -121,11 +121,18 @@ TEST_F(BadInput, CommandLineErrors) {
   expect_cli_error(run_cli({"eval", model_, "--dataset", "mnist"}), {"--dataset", "mnist"});
 }
 
+TEST_F(BadInput, UnknownZooNames) {
+  expect_cli_error(run_cli({"zoo", "build", "nosuchnet", "-o", dir_.path() + "/z.onnx"}), {"nosuchnet"});
+  expect_cli_error(run_cli({"zoo", "frobnicate"}), {"frobnicate"});
+}
+
 TEST_F(BadInput, EvalDatasetMissing) {
   const std::string images = "/t10k-images-idx3-ubyte.gz";
-  expect_cli_error(run_cli({"eval", model_, "--dataset", "fashion-mnist", "--data-dir", dir_.path()}),
-                   {dir_.path() + images, "install the Debian package dataset-fashion-mnist "
-                                          "(sudo apt-get install dataset-fashion-mnist)"});
+  const std::string model = test::write_model(dir_.path() + "/picker.onnx", test::picker_model({1, 1, 28, 28}, 0));
+  expect_cli_error(run_cli({"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir_.path()}),
+                   {dir_.path() + images,
+                    "install the Debian package dataset-fashion-mnist "
+                    "(sudo apt-get install dataset-fashion-mnist)"});
 }
 
 TEST_F(BadInput, EvalModelInputNotAnImage) {

@@ -5,6 +5,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -51,8 +53,10 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
 }
 
 // The contract for bad input: exit code 2 and exactly one line on stderr, starting
-// "dnnsplit: error:" and naming every part given.
+// "dnnsplit: error:" and naming every part given. DNNSPLIT_SHOW_ERRORS=1 prints each line, to
+// review the wording.
 inline void expect_cli_error(const CliResult& r, const std::vector<std::string>& parts) {
+  if (std::getenv("DNNSPLIT_SHOW_ERRORS")) std::fprintf(stderr, "  >> %s", r.err.c_str());
   EXPECT_EQ(r.exit_code, 2) << "stderr: " << r.err;
   EXPECT_EQ(r.err.rfind("dnnsplit: error: ", 0), 0U) << "stderr: " << r.err;
   EXPECT_TRUE(!r.err.empty() && r.err.find('\n') == r.err.size() - 1) << "not exactly one line: " << r.err;

@@ -17,7 +17,9 @@ namespace {
 
 using test::run_cli;
 
-std::string fixtures() { return std::string(DNNSPLIT_SHARED_DIR) + "/fixtures"; }
+std::string fixtures() {
+  return std::string(DNNSPLIT_SHARED_DIR) + "/fixtures";
+}
 
 void expect_success(const test::CliResult& r) {
   EXPECT_EQ(r.exit_code, 0) << "stderr: " << r.err;
@@ -59,7 +61,8 @@ TEST(Exec, SeveralOutputsGoToNumberedFiles) {
   write_npy(in, Tensor::from_floats({1, 3}, {-2.0F, 0.5F, 3.0F}));
   expect_success(run_cli({"exec", model, "--input", in, "-o", dir.path() + "/res.npy"}));
   EXPECT_TRUE(tensors_identical(read_npy(dir.path() + "/res_0.npy"), Tensor::from_floats({1, 3}, {0.0F, 0.5F, 3.0F})));
-  EXPECT_TRUE(tensors_identical(read_npy(dir.path() + "/res_1.npy"), Tensor::from_floats({1, 3}, {2.0F, -0.5F, -3.0F})));
+  EXPECT_TRUE(
+      tensors_identical(read_npy(dir.path() + "/res_1.npy"), Tensor::from_floats({1, 3}, {2.0F, -0.5F, -3.0F})));
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/res.npy"));
 }
 
@@ -173,7 +176,8 @@ TEST(EvalReal, AgreesWithExecOnTheSameImages) {
   expect_success(e);
   const auto top = nlohmann::json::parse(e.out)["top"];
   int64_t correct = 0;
-  for (int64_t n = 0; n < kImages; ++n) correct += top[static_cast<size_t>(n)][0] == data.labels[static_cast<size_t>(n)];
+  for (int64_t n = 0; n < kImages; ++n)
+    correct += top[static_cast<size_t>(n)][0] == data.labels[static_cast<size_t>(n)];
   EXPECT_EQ(report["correct"], correct);
 }
 

@@ -1,8 +1,16 @@
 #include "model_builders.h"
 
+#include <unistd.h>
+
 #include <cmath>
 
 namespace dnnsplit::cost_test {
+
+std::filesystem::path temp_dir(const std::string& tag) {
+  const auto dir = std::filesystem::temp_directory_path() / ("dnnsplit_cost_" + tag + "_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 int64_t Lcg::uniform(int64_t lo, int64_t hi) {
   state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;

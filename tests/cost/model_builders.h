@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@
 #include "dnnsplit/ir.h"
 
 namespace dnnsplit::cost_test {
+
+// A fresh temporary directory for one test process (ctest runs tests in parallel processes).
+std::filesystem::path temp_dir(const std::string& tag);
 
 // Deterministic weights: a 64-bit LCG, independent of the standard library's distributions.
 class Lcg {

@@ -26,8 +26,7 @@ struct RunResult {
 class CostCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / "dnnsplit_cost_cli";
-    fs::create_directories(dir_);
+    dir_ = cost_test::temp_dir("cli");
     export_model(cost_test::build_cnv_w2a2(), (dir_ / "cnv.onnx").string());
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }

@@ -149,8 +149,7 @@ TEST(CostCnv, StageSharesOfAZynq7020) {
 
 TEST(CostCnv, ImportedModelGivesTheSameEstimate) {
   // Through the real file path: export the graph, import it, lower it.
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dnnsplit_cost_cnv";
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = cost_test::temp_dir("cnv");
   const std::string path = (dir / "cnv_w2a2.onnx").string();
   export_model(cost_test::build_cnv_w2a2(), path);
   HwGraph hw = load_hw_graph(path);

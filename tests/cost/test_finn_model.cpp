@@ -7,6 +7,7 @@
 
 #include "dnnsplit/cost.h"
 #include "dnnsplit/error.h"
+#include "model_builders.h"
 #include "onnx/onnx_pb.h"
 
 namespace dnnsplit::cost {
@@ -121,8 +122,7 @@ std::string write_hw_model(const std::string& file, const std::string& op_type,
     a->set_type(onnx::AttributeProto::STRING);
     a->set_s(v);
   }
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dnnsplit_cost_hw";
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = cost_test::temp_dir("hw");
   const std::string path = (dir / file).string();
   std::ofstream out(path, std::ios::binary);
   model.SerializeToOstream(&out);
@@ -159,13 +159,12 @@ TEST(CostFinnModel, BadAttributesNameNodeAndField) {
   EXPECT_NE(error_of(path).find("required attribute 'ImgDim' is missing"), std::string::npos) << error_of(path);
   path = write_hw_model("foo.onnx", "Foo_hls", {}, {});
   EXPECT_NE(error_of(path).find("this FINN hardware op is not known"), std::string::npos) << error_of(path);
-  std::filesystem::remove_all(std::filesystem::temp_directory_path() / "dnnsplit_cost_hw");
+  std::filesystem::remove_all(cost_test::temp_dir("hw"));
 }
 
 TEST(CostFinnModel, BadFiles) {
   EXPECT_THROW(read_finn_hw_model("/nonexistent/model.onnx"), Error);
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dnnsplit_cost_bad";
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = cost_test::temp_dir("bad");
   const std::string path = (dir / "garbage.onnx").string();
   {
     std::FILE* f = std::fopen(path.c_str(), "wb");

@@ -103,7 +103,7 @@ TEST(CostFolding, SeparateThresholdsHint) {
                                         "/data/foldings/mobilenet-v1_zcu102_folding_config.json"));
   });
   EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("try --separate-thresholds"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("lower with --separate-thresholds"), std::string::npos) << msg;
 }
 
 HwLayer single_mvau() {

@@ -167,6 +167,33 @@ TEST(CostLower, ResidualJoinDuplicatesAndAdds) {
   EXPECT_EQ(hw.layers[3].num_vectors, 25);
 }
 
+TEST(CostLower, ResidualJoinOfAccumulators) {
+  // conv -> BN joins the quantized input without a quantizer in between (zoo ResNet-8 style).
+  GraphBuilder b;
+  const Shape s{1, 4, 5, 5};
+  const int q = b.input("in", s, quant_type(4, false, false));
+  const int wt = b.weights("w", {4, 4, 1, 1}, std::vector<int64_t>(16, 1), quant_type(4, true, true));
+  int c = b.node("Conv", {q, wt}, s);
+  b.last().attributes["kernel_shape"] = std::vector<int64_t>{1, 1};
+  c = b.node("Mul", {c, b.scalar("bn", 0.5F)}, s);
+  int y = b.node("Add", {c, q}, s);
+  y = b.node("Relu", {y}, s);
+  y = b.quant(y, quant_type(4, false, false), s);
+  b.output(y);
+  LowerOptions o;
+  o.dsp_block = DspBlock::kDsp48E2;
+  const HwGraph hw = lower_to_hw(b.take(), o);
+  std::vector<std::string> names;
+  for (const auto& l : hw.layers) names.push_back(l.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"DuplicateStreams_hls_0", "MVAU_rtl_0", "AddStreams_hls_0",
+                                             "Thresholding_rtl_0"}));
+  // accumulator: weights all +1 on unsigned inputs, 0..15*4 = 60 -> UINT6; plus UINT4: 0..75 -> UINT7
+  EXPECT_EQ(hw.layers[2].input_type.name(), "UINT6");
+  EXPECT_EQ(hw.layers[2].output_type.name(), "UINT7");
+  EXPECT_EQ(hw.layers[3].input_type.name(), "UINT7");
+  EXPECT_EQ(hw.node_layer, (std::vector<int>{1, 2, 2, 3, 3}));  // Conv; Mul, Add; Relu, Quant
+}
+
 TEST(CostLower, MultiThresholdRangeWidensThresholdMemory) {
   GraphBuilder b;
   int x = b.input("in", {1, 2}, quant_type(8, false, false));

@@ -1,11 +1,12 @@
 // Fashion-MNIST loader on tiny IDX files written here (good and each kind of corruption), on the
 // real Debian test set when installed, and the CNV / MNIST input layouts.
+#include "dnnsplit/dataset.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <filesystem>
 
-#include "dnnsplit/dataset.h"
 #include "idx_test_util.h"
 #include "io_test_util.h"
 
@@ -18,7 +19,9 @@ using test::idx;
 using test::TempDir;
 
 // Pixel value of image n at (y, x) in the synthetic set.
-uint8_t pixel(int n, int y, int x) { return static_cast<uint8_t>((n * 7 + y * 28 + x) % 256); }
+uint8_t pixel(int n, int y, int x) {
+  return static_cast<uint8_t>((n * 7 + y * 28 + x) % 256);
+}
 
 std::string synthetic_images(int count) {
   std::string data;
@@ -85,18 +88,22 @@ TEST(FashionMnist, RejectsCorruptFiles) {
     std::vector<std::string> parts;
   };
   const std::vector<Case> cases = {
-      {"bad magic", {gzip(std::string("\x00\x01\x08\x03", 4) + idx({3, 28, 28}, images3).substr(4)), good_labels},
+      {"bad magic",
+       {gzip(std::string("\x00\x01\x08\x03", 4) + idx({3, 28, 28}, images3).substr(4)), good_labels},
        {"images-idx3", "not an IDX file"}},
       {"float type", {gzip(idx({3, 28, 28}, images3, 0x0D)), good_labels}, {"images-idx3", "type 0x0d"}},
       {"images 2-d", {gzip(idx({3, 784}, images3)), good_labels}, {"images-idx3", "2 dimensions, expected 3"}},
       {"labels 2-d", {good_images, gzip(idx({3, 1}, labels3))}, {"labels-idx1", "2 dimensions, expected 1"}},
       {"27x28", {gzip(idx({3, 27, 28}, images3.substr(0, 3 * 27 * 28))), good_labels}, {"images-idx3", "27x28"}},
       {"zero images", {gzip(idx({0, 28, 28}, "")), gzip(idx({0}, ""))}, {"dimension 0 is 0"}},
-      {"truncated gzip", {good_images.substr(0, good_images.size() / 2), good_labels},
+      {"truncated gzip",
+       {good_images.substr(0, good_images.size() / 2), good_labels},
        {"images-idx3", "truncated or corrupt"}},
-      {"short data", {gzip(idx({3, 28, 28}, images3.substr(0, 2 * 784))), good_labels},
+      {"short data",
+       {gzip(idx({3, 28, 28}, images3.substr(0, 2 * 784))), good_labels},
        {"images-idx3", "needs 2352 bytes", "ends early"}},
-      {"huge count", {gzip(idx({2000000000, 28, 28}, images3)), gzip(idx({2000000000}, labels3))},
+      {"huge count",
+       {gzip(idx({2000000000, 28, 28}, images3)), gzip(idx({2000000000}, labels3))},
        {"truncated or corrupt"}},
       {"bad crc", {bad_crc, good_labels}, {"images-idx3", "zlib"}},
       {"trailing bytes", {good_images, gzip(idx({3}, labels3 + "x"))}, {"labels-idx1", "unexpected bytes"}},

@@ -73,7 +73,8 @@ inline void expect_error(const std::function<void()>& fn, const std::vector<std:
     fn();
   } catch (const Error& e) {
     const std::string message = e.what();
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
+    for (const auto& part : parts)
+      EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
     return;
   }
   ADD_FAILURE() << "no dnnsplit::Error thrown";

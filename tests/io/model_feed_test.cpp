@@ -37,8 +37,11 @@ TEST(CastExact, ConvertsRepresentableValues) {
 }
 
 TEST(CastExact, RejectsValuesThatWouldChange) {
-  expect_error([] { cast_tensor_exact(Tensor::from_floats({2}, {1.0F, 3.5F}), ElemType::kUint8, "in.npy"); },
-               {"in.npy", "value 3.5 at index 1", "uint8", "float32"});
+  expect_error(
+      [] {
+        cast_tensor_exact(Tensor::from_floats({2}, {1.0F, 3.5F}), ElemType::kUint8, "in.npy");
+      },
+      {"in.npy", "value 3.5 at index 1", "uint8", "float32"});
   expect_error([] { cast_tensor_exact(Tensor::from_floats({1}, {256.0F}), ElemType::kUint8, "x"); }, {"value 256"});
   expect_error([] { cast_tensor_exact(Tensor::from_floats({1}, {-1.0F}), ElemType::kUint8, "x"); }, {"value -1"});
   expect_error([] { cast_tensor_exact(Tensor::from_floats({1}, {NAN}), ElemType::kInt8, "x"); }, {"nan"});
@@ -103,12 +106,14 @@ TEST(ModelFeed, ChecksShapeAnyBatchAndConvertsType) {
   EXPECT_EQ(fed.type, ElemType::kFloat);
   EXPECT_EQ(fed.shape, (Shape{2, 3, 4}));
   EXPECT_EQ(fed.f32, std::vector<float>(24, 200.0F));
-  expect_error([&] { prepare_model_input(g, 0, Tensor::zeros(ElemType::kFloat, {2, 3, 5}), "in.npy"); },
-               {"in.npy has shape [2, 3, 5] but model input 'x' expects [N, 3, 4]"});
+  expect_error(
+      [&] {
+        prepare_model_input(g, 0, Tensor::zeros(ElemType::kFloat, {2, 3, 5}), "in.npy");
+      },
+      {"in.npy has shape [2, 3, 5] but model input 'x' expects [N, 3, 4]"});
   expect_error([&] { prepare_model_input(g, 0, Tensor::zeros(ElemType::kFloat, {12}), "in.npy"); },
                {"[12]", "[N, 3, 4]"});
-  expect_error([&] { prepare_model_input(g, 0, Tensor::zeros(ElemType::kFloat, {0, 3, 4}), "in.npy"); },
-               {"[0, 3, 4]"});
+  expect_error([&] { prepare_model_input(g, 0, Tensor::zeros(ElemType::kFloat, {0, 3, 4}), "in.npy"); }, {"[0, 3, 4]"});
   expect_error([&] { prepare_model_input(g, 1, given, "in.npy"); }, {"1 inputs", "number 2"});
 
   ir::Graph dynamic = g;
@@ -116,8 +121,11 @@ TEST(ModelFeed, ChecksShapeAnyBatchAndConvertsType) {
   dynamic.tensor(0).type = ElemType::kUint8;
   EXPECT_EQ(prepare_model_input(dynamic, 0, Tensor::zeros(ElemType::kFloat, {5, 3, 7}), "in.npy").shape,
             (Shape{5, 3, 7}));
-  expect_error([&] { prepare_model_input(dynamic, 0, Tensor::from_floats({1, 3, 1}, {0.0F, 1.5F, 2.0F}), "in.npy"); },
-               {"in.npy", "'x'", "value 1.5 at index 1", "uint8"});
+  expect_error(
+      [&] {
+        prepare_model_input(dynamic, 0, Tensor::from_floats({1, 3, 1}, {0.0F, 1.5F, 2.0F}), "in.npy");
+      },
+      {"in.npy", "'x'", "value 1.5 at index 1", "uint8"});
 }
 
 }  // namespace

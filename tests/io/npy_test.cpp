@@ -1,5 +1,7 @@
 // .npy reader and writer against hand-written byte strings (NumPy format spec 1.0/2.0/3.0) and
 // files written by NumPy itself (the shared fixtures).
+#include "dnnsplit/npy.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include <fstream>
 
 #include "dnnsplit/error.h"
-#include "dnnsplit/npy.h"
 #include "io_test_util.h"
 
 namespace dnnsplit {
@@ -23,16 +24,24 @@ struct DtypeCase {
   ElemType type;
   std::string shape;  // as written in the header
   Shape expected_shape;
-  std::string data;   // little-endian bytes, written out by hand
+  std::string data;  // little-endian bytes, written out by hand
   std::vector<double> expected;
 };
 
 TEST(NpyRead, EveryDtypeFromHandWrittenBytes) {
   const std::vector<DtypeCase> cases = {
       {"<f4", ElemType::kFloat, "(2,)", {2}, "\x00\x00\x80\x3f\x00\x00\x00\xc0"s, {1.0, -2.0}},
-      {"<f8", ElemType::kDouble, "(2,)", {2}, "\x00\x00\x00\x00\x00\x00\xf8\x3f\x00\x00\x00\x00\x00\x00\xd0\xbf"s,
+      {"<f8",
+       ElemType::kDouble,
+       "(2,)",
+       {2},
+       "\x00\x00\x00\x00\x00\x00\xf8\x3f\x00\x00\x00\x00\x00\x00\xd0\xbf"s,
        {1.5, -0.25}},
-      {"<i8", ElemType::kInt64, "(2,)", {2}, "\xff\xff\xff\xff\xff\xff\xff\xff\x08\x07\x06\x05\x04\x03\x02\x01"s,
+      {"<i8",
+       ElemType::kInt64,
+       "(2,)",
+       {2},
+       "\xff\xff\xff\xff\xff\xff\xff\xff\x08\x07\x06\x05\x04\x03\x02\x01"s,
        {-1.0, static_cast<double>(0x0102030405060708LL)}},
       {"<i4", ElemType::kInt32, "(2,)", {2}, "\xfe\xff\xff\xff\x00\x00\x01\x00"s, {-2.0, 65536.0}},
       {"<i2", ElemType::kInt16, "(2,)", {2}, "\x00\x80\x02\x01"s, {-32768.0, 258.0}},
@@ -40,7 +49,11 @@ TEST(NpyRead, EveryDtypeFromHandWrittenBytes) {
       {"|u1", ElemType::kUint8, "(2,)", {2}, "\xff\x00"s, {255.0, 0.0}},
       {"<u2", ElemType::kUint16, "(2,)", {2}, "\xff\xff\x01\x00"s, {65535.0, 1.0}},
       {"<u4", ElemType::kUint32, "(1,)", {1}, "\xff\xff\xff\xff"s, {4294967295.0}},
-      {"<u8", ElemType::kUint64, "(1,)", {1}, "\x08\x07\x06\x05\x04\x03\x02\x01"s,
+      {"<u8",
+       ElemType::kUint64,
+       "(1,)",
+       {1},
+       "\x08\x07\x06\x05\x04\x03\x02\x01"s,
        {static_cast<double>(0x0102030405060708LL)}},
       {"|b1", ElemType::kBool, "(3,)", {3}, "\x00\x01\x01"s, {0.0, 1.0, 1.0}},
       // Byte-order marks that mean the same thing here.
@@ -75,7 +88,7 @@ TEST(NpyRead, ToleratesHeaderSpellings) {
   const std::vector<std::string> dicts = {
       "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" + std::string(40, ' ') + "\n",
       "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1,)}",  // double quotes, no trailing comma
-      "{ 'shape' : ( 1 , ) ,\t'fortran_order':False,'descr':'<f4' }\n",    // any order, odd spacing
+      "{ 'shape' : ( 1 , ) ,\t'fortran_order':False,'descr':'<f4' }\n",   // any order, odd spacing
       "{'descr': '<f4', 'fortran_order': False, 'shape': (1L,), }\n",     // Python 2 long
   };
   for (const auto& dict : dicts) {
@@ -218,8 +231,11 @@ TEST(NpyWrite, RejectsValuesThatDoNotFitAndKeepsTheOldFile) {
   const std::string path = dir.path() + "/keep.npy";
   const Tensor old = Tensor::from_ints(ElemType::kUint8, {1}, {9});
   write_npy(path, old);
-  expect_error([&] { write_npy(path, Tensor::from_ints(ElemType::kInt8, {2}, {1, 200})); },
-               {path, "value 200 at index 1", "int8"});
+  expect_error(
+      [&] {
+        write_npy(path, Tensor::from_ints(ElemType::kInt8, {2}, {1, 200}));
+      },
+      {path, "value 200 at index 1", "int8"});
   expect_error([&] { write_npy(path, Tensor::from_ints(ElemType::kBool, {1}, {2})); }, {"value 2", "bool"});
   expect_error([&] { write_npy(path, Tensor::from_ints(ElemType::kUint16, {1}, {-1})); }, {"value -1", "uint16"});
   Tensor short_storage = Tensor::from_floats({2}, {1.0F, 2.0F});
