@@ -19,7 +19,7 @@ namespace {
 bool foldable(const ir::Node& node) {
   static const std::set<std::string> standard{
       "Shape",  "Gather", "Unsqueeze", "Squeeze", "Concat",   "Cast",  "Reshape", "Identity", "Transpose",
-      "Flatten", "Add",   "Sub",       "Mul",     "Div",      "Neg",   "Slice",   "Floor",    "Ceil", "Sqrt"};
+      "Flatten", "Add", "Sub", "Mul", "Div", "Neg", "Slice", "Floor", "Ceil", "Sqrt", "Pow"};
   if (ir::is_quant_op(node) || ir::is_bipolar_quant_op(node)) return true;
   return node.domain.empty() && standard.count(node.op_type) != 0;
 }

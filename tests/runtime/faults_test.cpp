@@ -328,6 +328,86 @@ TEST_F(Faults, HealthAndReflectionAnswerStockClients) {
   }
 }
 
+// A node that misbehaves on purpose: answers every batch of a chain itself (zeros), but sends
+// one result twice or drops one. The client must notice either.
+class FakeNode final : public v1::Node::Service {
+ public:
+  enum class Fault { kDuplicate, kDrop };
+  FakeNode(Fault fault, std::vector<std::string> stored) : fault_(fault), stored_(std::move(stored)) {}
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*, v1::StatusReply* reply) override {
+    reply->set_protocol_version(wire::kProtocolVersion);
+    reply->set_node("fake");
+    reply->set_max_message_bytes(64 << 20);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListStages(grpc::ServerContext*, const v1::ListStagesRequest*, v1::ListStagesReply* reply) override {
+    for (const auto& sha : stored_) reply->add_stages()->set_sha256(sha);
+    return grpc::Status::OK;
+  }
+  grpc::Status Infer(grpc::ServerContext*, grpc::ServerReaderWriter<v1::InferReply, v1::InferRequest>* stream) override {
+    v1::InferRequest request;
+    if (!stream->Read(&request)) return grpc::Status::OK;
+    const int64_t out_bytes = wire::spec_from_proto(request.open().hops().rbegin()->outputs(0), "fake").bytes_per_image();
+    v1::InferReply ready;
+    ready.mutable_ready()->add_chain("fake");
+    stream->Write(ready);
+    while (stream->Read(&request)) {
+      const auto& b = request.batch();
+      v1::InferReply reply;
+      reply.mutable_result()->set_sequence(b.sequence());
+      reply.mutable_result()->set_images(b.images());
+      reply.mutable_result()->add_tensors(std::string(static_cast<size_t>(out_bytes * b.images()), '\0'));
+      if (fault_ == Fault::kDrop && b.sequence() == 1) continue;
+      stream->Write(reply);
+      if (fault_ == Fault::kDuplicate && b.sequence() == 1) stream->Write(reply);
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  Fault fault_;
+  std::vector<std::string> stored_;
+};
+
+TEST_F(Faults, ResultsThatComeBackTwiceOrNeverFailTheRun) {
+  const Plan p = plan();
+  std::vector<std::string> stored;
+  for (const auto& s : p.stages) stored.push_back(s.sha256);
+  for (auto fault : {FakeNode::Fault::kDuplicate, FakeNode::Fault::kDrop}) {
+    FakeNode service(fault, stored);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    auto server = builder.BuildAndStart();
+    ASSERT_NE(server, nullptr);
+    RunOptions o;
+    o.nodes = {"127.0.0.1:" + std::to_string(port)};
+    o.batch = 2;
+    o.rounds_in_flight = 1;
+    const std::string e = error_of([&] { run(p, {testing::tiny_inputs(8, 1)}, o); });
+    if (fault == FakeNode::Fault::kDuplicate) {
+      EXPECT_NE(e.find("batch 1"), std::string::npos) << e;
+      EXPECT_NE(e.find("came back twice"), std::string::npos) << e;
+    } else {
+      EXPECT_NE(e.find("without the results of batch 1"), std::string::npos) << e;
+    }
+    EXPECT_NE(e.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << e;
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+}
+
+TEST_F(Faults, MessagesAboveTheLimitAreRefusedBeforeSending) {
+  auto nodes = cluster(3);
+  RunOptions o;
+  o.nodes = nodes.addresses();
+  o.batch = 100;  // outputs: 100 x 40 B = 4000 B, beyond 5000 B with the message headroom
+  o.max_message_bytes = 5000;
+  const std::string e = error_of([&] { run(plan(), {testing::tiny_inputs(100, 1)}, o); });
+  EXPECT_NE(e.find("the outputs of stage 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("message limit of 5000 bytes"), std::string::npos) << e;
+}
+
 TEST(ClusterCommand, StartsNodesPrintsAddressesAndStopsThemOnSigterm) {
   TempDir dir;
   const std::string file = dir.file("addresses");
