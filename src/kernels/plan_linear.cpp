@@ -178,7 +178,8 @@ bool Compiler::try_linear(size_t index) {
   const auto& winfo = graph_.tensor(node.inputs[1]);
   const bool exact = session_exact(node);
 
-  const Chain chain = find_chain(graph_, out, d.m, constant_fn());
+  // A depthwise result has no float-output kernel: its chain may end at a graph output.
+  const Chain chain = find_chain(graph_, out, d.m, constant_fn(), true);
   const size_t out_rank = graph_.tensor(out).shape.size();
   std::string name = chain_name(graph_, node, chain.nodes);
   auto finish_codes = [&](int slot, const Requant& rq) {

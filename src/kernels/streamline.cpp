@@ -118,8 +118,8 @@ bool is_graph_output(const ir::Graph& graph, int id) {
 
 }  // namespace
 
-Chain find_chain(const ir::Graph& graph, int start, int64_t channels,
-                 const std::function<const Tensor*(int)>& constant) {
+Chain find_chain(const ir::Graph& graph, int start, int64_t channels, const std::function<const Tensor*(int)>& constant,
+                 bool end_at_output) {
   Chain chain;
   const size_t rank = graph.tensor(start).shape.size();
   std::vector<int> nodes;
@@ -134,7 +134,7 @@ Chain find_chain(const ir::Graph& graph, int start, int64_t channels,
     nodes.push_back(consumers[0]);
     current = node.outputs[0];
     const auto& info = graph.tensor(current);
-    if (info.quant && info.shape.size() == rank) {
+    if (info.quant && info.shape.size() == rank && (end_at_output || !is_graph_output(graph, current))) {
       if (auto map = code_map_of(*info.quant, channels, rank)) {
         cut = nodes.size();
         end = current;

@@ -48,9 +48,11 @@ struct Chain {
 
 // Longest chain of per-channel monotone ops from `start` whose intermediate tensors have one
 // consumer and are no graph outputs, cut back to its last quantized tensor. `constant` returns
-// a tensor's constant value or nullptr.
-Chain find_chain(const ir::Graph& graph, int start, int64_t channels,
-                 const std::function<const Tensor*(int)>& constant);
+// a tensor's constant value or nullptr. Unless end_at_output, the chain does not end at a graph
+// output either: codes cannot tell -0 from +0, which the reference's Quant can produce, so a
+// graph output is better computed by the reference nodes from the exact linear result.
+Chain find_chain(const ir::Graph& graph, int start, int64_t channels, const std::function<const Tensor*(int)>& constant,
+                 bool end_at_output);
 
 // Evaluates a chain on a batch of inputs: rows x channels float32 values, in a tensor of the
 // linear output's rank with spatial extents 1.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -134,6 +135,31 @@ TEST(FastPlan, SyntheticOddModelMatchesReference) {
   const double share = compare_with_reference(graph, {random_images({1, 3, 11, 9}, 9, 7)}, "synthetic",
                                               {{true, 1, 1}, {false, 1, 1}, {true, 2, 2}, {false, 3, 4}, {true, 1, 5}});
   EXPECT_GT(share, 0.999);
+}
+
+// A stage that ends at a quantizer (as split sub-models do): the reference's Quant can give -0,
+// which codes cannot hold, so the output must come from the reference nodes.
+TEST(FastPlan, QuantizedGraphOutputKeepsSignedZeros) {
+  auto m = empty_model();
+  auto* op = m.add_opset_import();
+  op->set_domain("qonnx.custom_op.general");
+  op->set_version(1);
+  add_input(m, "in", {1, 3, 6, 5});
+  annotate_input(m, "in", "UINT8");
+  add_float_init(m, "k255", {}, {255.0F});
+  add_node(m, "Div", "prep", {"in", "k255"}, {"x0"});
+  add_quant(m, "q0", "x0", "a0", {}, {1.0F / 128.0F}, 8, true, false);
+  add_conv(m, "c1", "a0", "y1", 3, 7, 3, 1, 1, 1, 2, false, 71);
+  add_bn(m, "bn1", "y1", "z1", 7, 72, true);
+  add_quant(m, "q1", "z1", "out", {}, {4.0F}, 3, true, true);  // coarse: small negatives give -0
+  add_output(m, "out", {1, 7, 6, 5});
+  const auto graph = import_model_from_bytes(serialize(m), "quantized-output");
+  const Tensor images = random_images({1, 3, 6, 5}, 4, 11);
+  const auto expect = engine::Session(graph).run({images});
+  size_t negative_zeros = 0;
+  for (float v : expect[0].f32) negative_zeros += v == 0.0F && std::signbit(v) ? 1 : 0;
+  EXPECT_GT(negative_zeros, 0u) << "the test model should make the reference produce -0";
+  compare_with_reference(graph, {images}, "quantized-output");
 }
 
 TEST(FastPlan, StepsNameTheirKernels) {
