@@ -7,17 +7,44 @@
 
 namespace dnnsplit::kernels {
 
+namespace {
+
+// n bytes, 8 <= n <= 16, as two overlapping 8-byte moves the compiler keeps inline (a first
+// layer's kernel row is 3 taps x 3 channels = 9 bytes: a call per copy would cost more).
+inline void copy_8_to_16(uint8_t* dst, const uint8_t* src, size_t n) {
+  uint64_t head, tail;
+  std::memcpy(&head, src, 8);
+  std::memcpy(&tail, src + n - 8, 8);
+  std::memcpy(dst, &head, 8);
+  std::memcpy(dst + n - 8, &tail, 8);
+}
+
+}  // namespace
+
 void im2col_u8(const ConvGeometry& g, const uint8_t* in, int64_t p0, int64_t p1, uint8_t pad_code, uint8_t* a,
                size_t lda) {
   const auto c = static_cast<size_t>(g.in_c);
+  const auto span = static_cast<size_t>(g.kernel_w) * c;  // one kernel row, when its taps are adjacent
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t oy = p / g.out_w;
     const int64_t ox = p % g.out_w;
     uint8_t* row = a + static_cast<size_t>(p - p0) * lda;
+    const int64_t ix0 = ox * g.stride_w - g.pad_left;
+    const bool row_inside = g.dilation_w == 1 && ix0 >= 0 && ix0 + g.kernel_w <= g.in_w;
     for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
       const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+      if (row_inside && iy >= 0 && iy < g.in_h) {
+        const uint8_t* src = in + static_cast<size_t>(iy * g.in_w + ix0) * c;
+        if (span >= 8 && span <= 16) {
+          copy_8_to_16(row, src, span);
+        } else {
+          std::memcpy(row, src, span);
+        }
+        row += span;
+        continue;
+      }
       for (int64_t kx = 0; kx < g.kernel_w; ++kx, row += c) {
-        const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+        const int64_t ix = ix0 + kx * g.dilation_w;
         const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
         const uint8_t* src = inside ? in + static_cast<size_t>(iy * g.in_w + ix) * c : nullptr;
         if (c <= 8) {  // few channels (first layers): a call per tap would cost more than the copy

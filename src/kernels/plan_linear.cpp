@@ -179,7 +179,7 @@ bool Compiler::try_linear(size_t index) {
   const bool exact = session_exact(node);
 
   // A depthwise result has no float-output kernel: its chain may end at a graph output.
-  const Chain chain = find_chain(graph_, out, d.m, constant_fn(), true);
+  const Chain chain = find_chain(graph_, out, d.m, constant_fn(), d.depthwise);
   const size_t out_rank = graph_.tensor(out).shape.size();
   std::string name = chain_name(graph_, node, chain.nodes);
   auto finish_codes = [&](int slot, const Requant& rq) {
@@ -383,8 +383,10 @@ bool Compiler::try_linear(size_t index) {
     spec.k_padded = kp;
     spec.k_chunk = chunk;
     spec.packed_w = pack_qgemm_weights(w8.data(), d.m, d.k, kernel->nr, kernel->kr);
+    // Implicit rows are per output row: short rows that leave a narrow tile are better copied.
     spec.implicit = !spec.direct && d.conv && !d.padded && d.g.dilation_w == 1 &&
-                    (d.g.kernel_w * d.g.in_c) % kernel->kr == 0 && d.k == kp;
+                    (d.g.kernel_w * d.g.in_c) % kernel->kr == 0 && d.k == kp &&
+                    (d.g.out_w % kernel->mr == 0 || d.g.out_w >= 6 * kernel->mr);
     for (int64_t ky = 0; spec.implicit && ky < d.g.kernel_h; ++ky) {
       spec.seg_offset.push_back(ky * d.g.dilation_h * d.g.in_w * d.g.in_c);
     }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,7 +39,11 @@ inline void expect_identical(const std::vector<Tensor>& expect, const std::vecto
     ASSERT_EQ(expect[k].shape, got[k].shape) << what << " output " << k;
     ASSERT_EQ(expect[k].type, got[k].type) << what << " output " << k;
     size_t differ = 0;
-    for (int64_t i = 0; i < expect[k].numel(); ++i) differ += expect[k].at(i) != got[k].at(i) ? 1 : 0;
+    for (int64_t i = 0; i < expect[k].numel(); ++i) {
+      const double a = expect[k].at(i);
+      const double b = got[k].at(i);
+      differ += a != b || std::signbit(a) != std::signbit(b) ? 1 : 0;  // -0 and +0 differ too
+    }
     EXPECT_TRUE(tensors_identical(expect[k], got[k])) << what << " output " << k << ": " << differ << " of "
                                                       << expect[k].numel() << " values differ";
   }
