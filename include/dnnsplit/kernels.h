@@ -8,6 +8,12 @@
 // evaluator. Activations then stay uint8 codes (NHWC) between SIMD kernels; every node the plan
 // has no kernel for runs through the same evaluator, so outputs match the reference bit for bit.
 // Weights are packed and buffers allocated once, at compile time.
+//
+// Limits: a Conv / MatMul / Gemm the Session runs on its exact integer path but the plan has no
+// kernel for (grouped non-depthwise conv, batched MatMul) is an Error at compile time, since the
+// evaluator only knows the float path. Codes cannot hold the sign of a zero: where the plan
+// decodes a quantized tensor for a reference node (not for graph outputs of linear chains), a
+// -0 of the reference becomes +0, which only sign-sensitive ops could tell apart.
 #pragma once
 
 #include <cstdint>
