@@ -111,3 +111,30 @@ def predict(path, images_u8, dtype=torch.float32, batch=500):
             outs.append(interp.run(torch.from_numpy(images_u8[i:i + batch]).to(dtype)))
     out = torch.cat(outs)
     return out.argmax(dim=1).numpy(), out.numpy()
+
+
+def main():
+    """Writes the predicted class of every Fashion-MNIST test image as an int64 .npy, so the C++
+    engine can be compared with this independent interpreter to the image
+    (`dnnsplit eval MODEL --dataset fashion-mnist --compare-predictions FILE`)."""
+    import argparse
+
+    import fashion_mnist_data as fm
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("model")
+    p.add_argument("--out", required=True, help="predictions .npy (int64, one per test image)")
+    p.add_argument("--data-dir", default=fm.DEFAULT_DIR)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    images, labels = fm.load("test", args.data_dir)
+    pred32, _ = predict(args.model, fm.cnv_input(images), torch.float32)
+    pred64, _ = predict(args.model, fm.cnv_input(images), torch.float64)
+    if (pred32 != pred64).any():
+        raise SystemExit(f"{args.model}: float32 and float64 disagree on {int((pred32 != pred64).sum())} images")
+    np.save(args.out, pred32.astype(np.int64))
+    print(f"{args.out}: {pred32.shape[0]} predictions, accuracy {(pred32 == labels).mean():.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,10 @@
 namespace dnnsplit::engine {
 
 struct Options {
-  int threads = 1;  // reserved for the fast kernels; the reference path is single-threaded
+  int threads = 1;  // worker threads of the fast kernels; the reference path is single-threaded
+  // Run on the fast low-bit kernels (dnnsplit/kernels.h), bit-identical to the reference; a graph
+  // they cannot compile runs on the reference path. false: the reference path, the ground truth.
+  bool fast = false;
 };
 
 // A graph compiled for repeated execution. Inputs are given in graph-input order, outputs come
@@ -34,6 +37,8 @@ class Session {
 
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
   const ir::Graph& graph() const;
+  // True when run() uses the fast kernels (Options::fast and the graph compiled for them).
+  bool fast() const;
 
  private:
   struct Impl;

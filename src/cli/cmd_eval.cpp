@@ -11,6 +11,7 @@
 #include "dnnsplit/engine.h"
 #include "dnnsplit/error.h"
 #include "dnnsplit/model_io.h"
+#include "dnnsplit/npy.h"
 
 namespace dnnsplit::cli {
 
@@ -24,6 +25,9 @@ struct EvalOptions {
   int64_t batch = 64;
   bool json = false;
   int threads = 1;
+  bool reference = false;  // the reference engine instead of the fast kernels
+  std::string save_predictions;     // .npy of the predicted classes
+  std::string compare_predictions;  // .npy of another engine's predicted classes
 };
 
 enum class Layout { kCnv, kImage, kFlat };
@@ -55,7 +59,20 @@ void run_eval(const EvalOptions& options) {
   const bool topk_output = output_is_topk_indices(graph, 0);
   const std::string output_name = graph.outputs.empty() ? "" : graph.tensor(graph.outputs[0]).name;
   const Dataset data = load_fashion_mnist("test", options.limit > 0 ? options.limit : -1, options.data_dir);
-  const engine::Session session(std::move(graph), engine::Options{options.threads});
+  const engine::Session session(std::move(graph), engine::Options{options.threads, !options.reference});
+  std::vector<int64_t> compared;
+  if (!options.compare_predictions.empty()) {
+    const Tensor t = read_npy(options.compare_predictions);
+    check(!t.is_float() && t.shape.size() == 1,
+          options.compare_predictions + ": expected a 1-D integer array of predicted classes, got " +
+              elem_type_name(t.type) + " " + shape_to_string(t.shape));
+    check(t.numel() >= data.count, options.compare_predictions + ": has " + std::to_string(t.numel()) +
+                                       " predictions, fewer than the " + std::to_string(data.count) +
+                                       " images evaluated");
+    compared = t.as_ints();
+  }
+  std::vector<int64_t> predictions;
+  predictions.reserve(static_cast<size_t>(data.count));
 
   const bool progress = ::isatty(STDERR_FILENO) != 0;
   std::vector<int64_t> total(kFashionMnistClasses, 0);
@@ -78,6 +95,7 @@ void run_eval(const EvalOptions& options) {
     const auto best = top_classes(scores, 1, topk_output);
     for (int64_t n = 0; n < count; ++n) {
       const int label = data.labels[static_cast<size_t>(begin + n)];
+      predictions.push_back(best[static_cast<size_t>(n)][0]);
       ++total[static_cast<size_t>(label)];
       if (best[static_cast<size_t>(n)][0] == label) ++correct[static_cast<size_t>(label)];
     }
@@ -91,6 +109,16 @@ void run_eval(const EvalOptions& options) {
   int64_t all_correct = 0;
   for (int64_t c : correct) all_correct += c;
   const double accuracy = static_cast<double>(all_correct) / static_cast<double>(data.count);
+  if (!options.save_predictions.empty()) {
+    write_npy(options.save_predictions, Tensor::from_ints(ElemType::kInt64, {data.count}, predictions));
+  }
+  int64_t disagreements = 0;
+  int64_t first_disagreement = -1;
+  for (size_t n = 0; n < compared.size() && n < predictions.size(); ++n) {
+    if (compared[n] == predictions[n]) continue;
+    if (first_disagreement < 0) first_disagreement = static_cast<int64_t>(n);
+    ++disagreements;
+  }
   if (options.json) {
     nlohmann::json per_class = nlohmann::json::array();
     for (int c = 0; c < kFashionMnistClasses; ++c) {
@@ -105,11 +133,22 @@ void run_eval(const EvalOptions& options) {
                                 {"correct", all_correct},
                                 {"total", data.count},
                                 {"per_class", per_class}};
-    std::printf("%s\n", report.dump(2).c_str());
+    nlohmann::json out = report;
+    if (!compared.empty()) {
+      out["compared_with"] = options.compare_predictions;
+      out["disagreements"] = disagreements;
+    }
+    std::printf("%s\n", out.dump(2).c_str());
     return;
   }
   std::printf("accuracy: %.2f%% (%lld of %lld fashion-mnist test images)\n", 100.0 * accuracy,
               static_cast<long long>(all_correct), static_cast<long long>(data.count));
+  if (!compared.empty()) {
+    std::printf("disagreements with %s: %lld of %lld images", options.compare_predictions.c_str(),
+                static_cast<long long>(disagreements), static_cast<long long>(data.count));
+    if (first_disagreement >= 0) std::printf(" (first: image %lld)", static_cast<long long>(first_disagreement));
+    std::printf("\n");
+  }
   for (int c = 0; c < kFashionMnistClasses; ++c) {
     if (total[c] == 0) continue;
     std::printf("  class %d %-12s %5lld / %5lld\n", c, kFashionMnistClassNames[c], static_cast<long long>(correct[c]),
@@ -137,6 +176,11 @@ void add_eval_command(CLI::App& app) {
   app.add_option("--data-dir", options->data_dir, "directory holding the dataset files")->capture_default_str();
   app.add_flag("--json", options->json, "print a JSON report on stdout instead of text");
   app.add_option("--threads", options->threads, "engine threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_flag("--reference", options->reference, "run on the reference engine instead of the fast kernels");
+  app.add_option("--save-predictions", options->save_predictions,
+                 "write the predicted class of every image as an int64 .npy");
+  app.add_option("--compare-predictions", options->compare_predictions,
+                 "count the images whose predicted class differs from this .npy (e.g. another engine's)");
   app.callback([options] { run_eval(*options); });
 }
 

@@ -21,6 +21,7 @@ struct ExecOptions {
   int64_t top = 0;
   bool json = false;
   int threads = 1;
+  bool reference = false;  // the reference engine instead of the fast kernels
 };
 
 // Output k of a model with several outputs goes to <stem>_<k>.npy (see --help).
@@ -47,7 +48,7 @@ void run_exec(const ExecOptions& options) {
   std::vector<std::string> output_names;
   for (int id : graph.outputs) output_names.push_back(graph.tensor(id).name);
 
-  const engine::Session session(std::move(graph), engine::Options{options.threads});
+  const engine::Session session(std::move(graph), engine::Options{options.threads, !options.reference});
   const std::vector<Tensor> outputs = session.run(inputs);
   check(outputs.size() == output_names.size(), options.model + ": the engine returned " +
                                                    std::to_string(outputs.size()) + " outputs, the model declares " +
@@ -106,6 +107,7 @@ void add_exec_command(CLI::App& app) {
       ->check(CLI::Range(1, 1000000));
   app.add_flag("--json", options->json, "print a JSON report on stdout instead of text");
   app.add_option("--threads", options->threads, "engine threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_flag("--reference", options->reference, "run on the reference engine instead of the fast kernels");
   app.callback([options] { run_exec(*options); });
 }
 

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "dnnsplit/engine.h"
+#include "dnnsplit/error.h"
+#include "dnnsplit/kernels.h"
 #include "linear.h"
 
 namespace dnnsplit::engine {
@@ -49,6 +51,7 @@ struct Session::Impl {
   std::vector<std::optional<Tensor>> constants;  // by tensor id: initializers and folded results
   std::vector<CompiledNode> nodes;               // the nodes left to run, in order
   int64_t static_batch = -1;                     // dim 0 of the first graph input, when known
+  std::unique_ptr<kernels::FastPlan> fast_plan;  // Options::fast, when the graph compiled for it
 
   void compile();
   void check_inputs_available();
@@ -258,6 +261,19 @@ Session::Session(ir::Graph graph, Options options) : impl_(std::make_unique<Impl
   impl_->graph = std::move(graph);
   impl_->options = options;
   impl_->compile();
+  if (options.fast) {
+    const int64_t opset = impl_->graph.opset;
+    const kernels::NodeEvaluator evaluate = [opset](const ir::Node& node, const std::vector<const Tensor*>& in) {
+      return run_node(node, in, opset);
+    };
+    try {
+      impl_->fast_plan = std::make_unique<kernels::FastPlan>(
+          kernels::compile_fast_plan(impl_->graph, evaluate, kernels::CompileOptions{options.threads}));
+    } catch (const Error&) {
+      // The reference path has validated the graph; what the fast compiler rejects still runs there.
+      impl_->fast_plan.reset();
+    }
+  }
 }
 
 Session::~Session() = default;
@@ -266,10 +282,13 @@ Session& Session::operator=(Session&&) noexcept = default;
 
 const ir::Graph& Session::graph() const { return impl_->graph; }
 
+bool Session::fast() const { return impl_->fast_plan != nullptr; }
+
 std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) const {
   const Impl& s = *impl_;
   const ir::Graph& g = s.graph;
   s.check_feed(inputs);
+  if (s.fast_plan) return s.fast_plan->run(inputs);
   std::vector<std::optional<Tensor>> values(g.tensors.size());
   for (size_t i = 0; i < inputs.size(); ++i) values[static_cast<size_t>(g.inputs[i])] = inputs[i];
   auto value_of = [&](int id) -> const Tensor* {

@@ -25,7 +25,7 @@ class CpuBackend final : public Backend {
     auto it = sessions_.find(stage.sha256);
     if (it == sessions_.end()) {
       if (sessions_.size() >= kMaxCachedSessions) sessions_.clear();
-      it = sessions_.emplace(stage.sha256, std::make_shared<engine::Session>(*stage.graph, engine::Options{threads_}))
+      it = sessions_.emplace(stage.sha256, std::make_shared<engine::Session>(*stage.graph, engine::Options{threads_, /*fast=*/true}))
                .first;
     }
     loaded_ = it->second;

@@ -157,6 +157,47 @@ TEST(Eval, AccuracyOnASyntheticDataset) {
   }
 }
 
+TEST(Eval, SavesAndComparesPredictions) {
+  const test::TempDir dir;
+  write_synthetic_fashion(dir.path(), {3, 5, 2, 9}, std::string{3, 5, 1, 9});
+  const std::string model = test::write_model(dir.path() + "/raw.onnx", test::picker_model({1, 1, 28, 28}, 0));
+  const std::string saved = dir.path() + "/pred.npy";
+  const auto save = run_cli(
+      {"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir.path(), "--save-predictions", saved});
+  expect_success(save);
+  EXPECT_TRUE(tensors_identical(read_npy(saved), Tensor::from_ints(ElemType::kInt64, {4}, {3, 5, 2, 9})));
+
+  // Another engine's answers, differing on images 1 and 3.
+  const std::string other = dir.path() + "/other.npy";
+  write_npy(other, Tensor::from_ints(ElemType::kInt64, {5}, {3, 4, 2, 0, 7}));
+  const auto text = run_cli(
+      {"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir.path(), "--compare-predictions", other});
+  expect_success(text);
+  EXPECT_NE(text.out.find("disagreements with " + other + ": 2 of 4 images (first: image 1)\n"), std::string::npos)
+      << text.out;
+  const auto json = run_cli({"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir.path(),
+                             "--compare-predictions", saved, "--json"});
+  expect_success(json);
+  EXPECT_EQ(nlohmann::json::parse(json.out)["disagreements"], 0);
+}
+
+TEST(Eval, RejectsPredictionFilesThatDoNotFit) {
+  const test::TempDir dir;
+  write_synthetic_fashion(dir.path(), {3, 5, 2, 9}, std::string{3, 5, 1, 9});
+  const std::string model = test::write_model(dir.path() + "/raw.onnx", test::picker_model({1, 1, 28, 28}, 0));
+  const std::string floats = dir.path() + "/floats.npy";
+  write_npy(floats, Tensor::from_floats({4}, {3, 5, 1, 9}));
+  const std::string short_file = dir.path() + "/short.npy";
+  write_npy(short_file, Tensor::from_ints(ElemType::kInt64, {3}, {3, 5, 1}));
+  for (const auto& [file, message] :
+       {std::pair{floats, "expected a 1-D integer array"}, std::pair{short_file, "has 3 predictions, fewer than the 4 images"}}) {
+    const auto r = run_cli(
+        {"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir.path(), "--compare-predictions", file});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(file + ": " + message), std::string::npos) << r.err;
+  }
+}
+
 TEST(EvalReal, AgreesWithExecOnTheSameImages) {
   const std::string model = fixtures() + "/qonnx-zoo/TFC_2W2A.onnx";
   if (!std::filesystem::exists(model)) GTEST_SKIP() << "fixtures not found at " << fixtures();
