@@ -72,6 +72,7 @@ std::vector<std::vector<int64_t>> split_images(Mode mode, int64_t images, int64_
 
 struct ModelOptions {
   int rounds_in_flight = 2;                 // time-share: rounds open at once (as run uses)
+  int in_flight = 4;                        // pipeline: messages in flight per chain (as run uses)
   int64_t chunk = 0;                        // time-share: images per message (see split_images)
   std::vector<int> initially_loaded;        // stage loaded on each node at the start (-1: none)
 };

@@ -46,6 +46,7 @@ void predict_command(const RunCommandOptions& o, const orchestrator::Plan& plan)
   if (std::find(batches.begin(), batches.end(), o.run.batch) == batches.end()) batches.push_back(o.run.batch);
   orchestrator::ModelOptions m;
   m.rounds_in_flight = o.run.rounds_in_flight;
+  m.in_flight = o.run.in_flight;
   m.chunk = o.run.chunk;
   std::printf("modelled (emulated boards): %zu stages on %d nodes, %s, %lld images\n", plan.stages.size(),
               o.predict_nodes, orchestrator::mode_name(schedule.mode).c_str(), static_cast<long long>(o.predict_images));

@@ -102,11 +102,16 @@ ModelledRun model_schedule(const Plan& plan, const Schedule& schedule, const std
     for (const auto& chain : schedule.chains) {
       for (size_t s = 0; s < stages; ++s) reconfigure(chain[s], static_cast<int>(s), 0.0);
     }
+    // The client keeps in_flight messages per chain open: message m leaves once m - window is back.
+    const auto window = static_cast<size_t>(std::max(1, options.in_flight)) * schedule.chains.size();
+    std::vector<double> returned;
     for (const auto& group : groups) {
       for (int64_t n_images : group) {
         const auto& chain = schedule.chains[static_cast<size_t>(message) % schedule.chains.size()];
-        double arrival = send_input(n_images, 0.0);
+        const double opened = returned.size() < window ? 0.0 : returned[returned.size() - window];
+        double arrival = send_input(n_images, opened);
         for (size_t s = 0; s < stages; ++s) arrival = step(s, chain[s], message, n_images, arrival, 0.0);
+        returned.push_back(arrival);
         out.seconds = std::max(out.seconds, arrival);
         images += n_images;
         ++message;

@@ -57,7 +57,8 @@ std::string format_report(const RunReport& r) {
                   s.images_per_s_measured, s.images_per_s_modelled, s.latency_p50_s * 1e3, s.latency_p99_s * 1e3,
                   static_cast<long long>(s.plan_bytes_per_image), wire);
   }
-  out += "\nstage nodes:";
+  out += "\ntimes are summed over the batches a stage ran; waiting = batches queued at the node before its board was free\n";
+  out += "stage nodes:";
   for (const auto& s : r.stages) out += format(" %d=%s", s.index, join(s.nodes).c_str());
   out += "\n";
   return out;

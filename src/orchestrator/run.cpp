@@ -230,6 +230,7 @@ RunResult run(const Plan& plan, const std::vector<Tensor>& given, const RunOptio
   // Which stage each node holds now: the schedule model starts from there.
   ModelOptions model_options;
   model_options.rounds_in_flight = options.rounds_in_flight;
+  model_options.in_flight = options.in_flight;
   model_options.chunk = options.chunk;
   for (const auto& st : status) {
     int loaded = -1;

@@ -3,6 +3,8 @@
 // fill for Zedboards, time-shared on 3 emulated Zedboards, against the literature's figure.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -144,9 +146,13 @@ TEST(HeavyMobileNet, TimeshareOnThreeEmulatedZedboardsBeatsTheLiterature) {
   const RunResult result = run(plan, {x}, o);
   const Tensor expected = engine::Session(import_model(model)).run({x}).at(0);
   EXPECT_TRUE(tensors_identical(result.outputs.at(0), expected));
+  // A node that hosts several stages reconfigures for each of them in each of the 2 rounds; a
+  // node that hosts one stage keeps it loaded.
+  const auto& chain = schedule.chains.front();
   for (size_t k = 0; k < plan.stages.size(); ++k) {
     const auto& s = result.report.stages[k];
-    EXPECT_EQ(s.reconfigurations, 2) << "stage " << k;
+    const auto sharing = std::count(chain.begin(), chain.end(), chain[k]);
+    EXPECT_EQ(s.reconfigurations, sharing > 1 ? 2 : 1) << "stage " << k;
     EXPECT_NEAR(s.node_modelled_s, s.reconfigure.modelled_s + s.compute.modelled_s + s.network.modelled_s,
                 1e-9 * (1 + s.node_modelled_s));
     if (k + 1 < plan.stages.size()) {
