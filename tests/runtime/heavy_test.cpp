@@ -58,7 +58,8 @@ TEST(HeavyCnv, ThreeStagePipelineOnThreeNodesIsBitIdenticalToExec) {
   const int64_t n = 24;
   const Tensor x = images_3x32(n);
   write_npy(dir.file("x.npy"), x);
-  r = testing::run_binary({"exec", model, "--input", dir.file("x.npy"), "-o", dir.file("y.npy")}, 600);
+  // The reference engine on the whole model; the nodes run the fast kernels on the stages.
+  r = testing::run_binary({"exec", model, "--input", dir.file("x.npy"), "-o", dir.file("y.npy"), "--reference"}, 600);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Tensor expected = read_npy(dir.file("y.npy"));
 
@@ -84,6 +85,43 @@ TEST(HeavyCnv, ThreeStagePipelineOnThreeNodesIsBitIdenticalToExec) {
     EXPECT_EQ(result.report.stages[k].payload_bytes_sent, n * plan.cut_bytes_per_image[k]) << "cut " << k;
   }
   std::printf("%s", format_report(result.report).c_str());
+}
+
+// The README's demo on fewer images: the shipped trained model, split for 3 Zedboards, through 3
+// local nodes from the command line; its accuracy must be the whole model's, image for image.
+TEST(Demo, TrainedCnvThroughThreeLocalNodesPredictsAsTheWholeModel) {
+  if (!std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  TempDir dir;
+  const std::string model = std::string(DNNSPLIT_SOURCE_DIR) + "/models/cnv-w2a2-fashion.onnx";
+  const std::string plan_dir = dir.file("plan");
+  auto r = testing::run_binary({"plan", model, "--board", "zedboard", "--strategy", "balanced", "--stages", "3", "-o", plan_dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int64_t n = 200;
+  r = testing::run_binary({"run", plan_dir, "--local", "3", "--board", "zedboard", "--fashion-mnist", std::to_string(n),
+                           "--batch", "50", "-o", dir.file("scores.npy"), "--trace", dir.file("trace.json"), "--json"},
+                          600);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["mode"], "pipeline");
+
+  // The same images on the whole model with the reference engine.
+  write_npy(dir.file("x.npy"), cnv_input(load_fashion_mnist("test", n), 0, n));
+  r = testing::run_binary({"exec", model, "--input", dir.file("x.npy"), "-o", dir.file("whole.npy"), "--reference"}, 600);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Tensor split = read_npy(dir.file("scores.npy"));
+  EXPECT_TRUE(tensors_identical(split, read_npy(dir.file("whole.npy"))));
+  const Dataset data = load_fashion_mnist("test", n);
+  const auto best = top_classes(split, 1, false);
+  int64_t correct = 0;
+  for (int64_t k = 0; k < n; ++k) correct += best[static_cast<size_t>(k)][0] == data.labels[static_cast<size_t>(k)];
+  EXPECT_DOUBLE_EQ(report["accuracy"].get<double>(), static_cast<double>(correct) / static_cast<double>(n));
+
+  // The trace opens in Perfetto: a JSON object with trace events.
+  std::ifstream trace(dir.file("trace.json"));
+  const auto events = nlohmann::json::parse(trace);
+  EXPECT_FALSE(events["traceEvents"].empty());
 }
 
 TEST(HeavyMobileNet, TimeshareOnThreeEmulatedZedboardsBeatsTheLiterature) {
