@@ -9,6 +9,10 @@
 
 #include "bgemm.h"
 #include "conv_kernels.h"
+#include "dnnsplit/engine.h"
+#include "dnnsplit/kernels.h"
+#include "dnnsplit/model_io.h"
+#include "dnnsplit/zoo.h"
 #include "qgemm.h"
 
 namespace dnnsplit::kernels {
@@ -128,9 +132,9 @@ struct WindowShape {
 };
 const WindowShape kDwShapes[] = {{"mnv1_b1_dw", conv_geometry(111, 32, 32, 3, 1, 1)},
                                  {"mnv1_b7_dw", conv_geometry(14, 512, 512, 3, 1, 1)}};
-const WindowShape kDenseShapes[] = {{"mnv1_conv0", conv_geometry(224, 3, 32, 3, 2, 0)}};
+const WindowShape kDenseShapes[] = {{"mnv1_conv0", conv_geometry(224, 3, 32, 3, 2, 1)}};
 
-void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape s) {
+void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape s, bool filter) {
   const ConvGeometry& g = s.g;
   std::mt19937 rng(3);
   std::vector<float> in(static_cast<size_t>(g.in_h * g.in_w * g.in_c) + kReadSlack);
@@ -138,7 +142,7 @@ void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape
   const int64_t cp = round_up(g.out_c, kernel.nr);
   const int64_t taps = g.taps();
   std::vector<double> w(static_cast<size_t>((kernel.depthwise ? 1 : g.in_c) * taps * cp));
-  for (auto& v : w) v = static_cast<double>(static_cast<int>(rng() % 15) - 7) * 0.1;
+  for (auto& v : w) v = static_cast<double>(static_cast<float>(static_cast<int>(rng() % 15) - 7) * 0.1F);  // float32 weights
   constexpr int kCount = 15;
   std::vector<float> t(static_cast<size_t>(g.out_c * kCount));
   for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(i % kCount) * 0.1F - 0.7F;
@@ -154,6 +158,16 @@ void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape
   args.out_codes = out.data();
   args.thresholds = tp.data();
   args.threshold_count = kCount;
+  const auto f = filter ? make_fconv_filter(g, w, {}, cp, 1.0, t, kCount) : std::nullopt;
+  if (f) {
+    args.w32 = f->w32.data();
+    args.bias32 = f->bias32.data();
+    args.margin = f->margin.data();
+    args.fit_a = f->fit_a.data();
+    args.fit_inv = f->fit_inv.data();
+    args.fit_rho = f->fit_rho.data();
+    args.fit_top = f->fit_top.data();
+  }
   for (auto _ : state) {
     kernel.fn(args);
     benchmark::DoNotOptimize(out.data());
@@ -161,6 +175,22 @@ void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape
   }
   const double macs = static_cast<double>(g.out_h * g.out_w * g.out_c * taps * (kernel.depthwise ? 1 : g.in_c));
   state.counters["MAC/s"] = benchmark::Counter(macs * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// CNV's first max-pool: 28x28x64 codes, 2x2 stride 2.
+void maxpool_bench(benchmark::State& state, const MaxPoolKernel& kernel) {
+  const ConvGeometry g = conv_geometry(28, 64, 64, 2, 2, 0);
+  std::mt19937 rng(6);
+  std::vector<uint8_t> in(static_cast<size_t>(g.in_h * g.in_w * g.in_c) + kReadSlack);
+  for (auto& v : in) v = static_cast<uint8_t>(rng() % 4);
+  std::vector<uint8_t> out(static_cast<size_t>(g.out_h * g.out_w * g.out_c));
+  for (auto _ : state) {
+    kernel.fn(g, in.data(), 0, g.out_h, out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(in.size() - kReadSlack) * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
 }
 
 void dwconv_bench(benchmark::State& state, const DwKernel& kernel, WindowShape s) {
@@ -186,6 +216,10 @@ void dwconv_bench(benchmark::State& state, const DwKernel& kernel, WindowShape s
   args.out = out.data();
   args.thresholds = tp.data();
   args.threshold_count = kCount;
+  const auto w16 = narrow_int16(w);
+  const auto t16 = narrow_int16(tp);
+  args.w16 = w16.data();  // 15 * 7 * 9 fits int16 sums
+  args.thresholds16 = t16.data();
   for (auto _ : state) {
     kernel.fn(args);
     benchmark::DoNotOptimize(out.data());
@@ -213,7 +247,33 @@ void im2col_bench(benchmark::State& state) {
 }
 BENCHMARK(im2col_bench)->Name("im2col_u8__generic/cnv_conv1");
 
+// Whole compiled plans of zoo models (the kernels in context): images per second, batch = 2 x threads.
+void plan_bench(benchmark::State& state, const std::string& model, int threads) {
+  const ir::Graph graph = import_model_from_bytes(zoo_build(model, 1), model);
+  const int64_t opset = graph.opset;
+  const FastPlan plan = compile_fast_plan(
+      graph, [opset](const ir::Node& n, const std::vector<const Tensor*>& in) { return engine::run_node(n, in, opset); },
+      {threads, true, 0});
+  Shape shape = graph.tensor(graph.inputs[0]).shape;
+  shape[0] = 2 * threads;
+  std::mt19937 rng(5);
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (auto& x : v) x = static_cast<float>(rng() % 256);
+  const std::vector<Tensor> inputs{Tensor::from_floats(shape, v)};
+  for (auto _ : state) benchmark::DoNotOptimize(plan.run(inputs));
+  state.counters["images/s"] = benchmark::Counter(static_cast<double>(shape[0]) * static_cast<double>(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+}
+
 int register_all() {
+  for (const char* model : {"cnv-w2a2", "cnv-w1a1", "mobilenetv1-w4a4"}) {
+    for (int threads : {1, 2}) {
+      benchmark::RegisterBenchmark(("plan/" + std::string(model) + "/threads:" + std::to_string(threads)).c_str(), plan_bench,
+                                   std::string(model), threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
   for (const auto& kernel : qgemm_kernels()) {
     for (const auto& s : kGemmShapes) {
       benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), qgemm_bench, kernel, s);
@@ -227,11 +287,17 @@ int register_all() {
   for (const auto& kernel : dwconv_kernels()) {
     for (const auto& s : kDwShapes) benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), dwconv_bench, kernel, s);
   }
+  for (const auto& kernel : maxpool_kernels()) {
+    benchmark::RegisterBenchmark((kernel.name + "/cnv_pool0").c_str(), maxpool_bench, kernel);
+  }
   for (const bool dw : {false, true}) {
     for (const auto& kernel : fconv_kernels(dw)) {
       for (const auto& s : dw ? std::vector<WindowShape>(std::begin(kDwShapes), std::end(kDwShapes))
                               : std::vector<WindowShape>(std::begin(kDenseShapes), std::end(kDenseShapes))) {
-        benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), fconv_bench, kernel, s);
+        benchmark::RegisterBenchmark((kernel.name + "/" + s.layer).c_str(), fconv_bench, kernel, s, false);
+        if (!dw && kernel.nr > 1) {
+          benchmark::RegisterBenchmark((kernel.name + "+f32filter/" + s.layer).c_str(), fconv_bench, kernel, s, true);
+        }
       }
     }
   }

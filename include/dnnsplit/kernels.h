@@ -9,11 +9,14 @@
 // has no kernel for runs through the same evaluator, so outputs match the reference bit for bit.
 // Weights are packed and buffers allocated once, at compile time.
 //
-// Limits: a Conv / MatMul / Gemm the Session runs on its exact integer path but the plan has no
-// kernel for (grouped non-depthwise conv, batched MatMul) is an Error at compile time, since the
-// evaluator only knows the float path. Codes cannot hold the sign of a zero: where the plan
-// decodes a quantized tensor for a reference node (not for graph outputs of linear chains), a
-// -0 of the reference becomes +0, which only sign-sensitive ops could tell apart.
+// A Conv / MatMul / Gemm the Session runs on its exact integer path but the plan has no kernel
+// for (grouped non-depthwise conv, batched MatMul) runs through the evaluator on its integer
+// codes as float64 (exact sums), with the Session's rounding applied after. Codes cannot hold
+// the sign of a zero, so a quantized tensor that is a graph output, or reaches one through
+// value-moving ops (max-pool, flatten, reshape, ...), is computed by the reference nodes (except
+// a depthwise conv's chain ending at a graph output itself, which has no float kernel); where
+// the plan decodes codes for other reference nodes, a -0 of the reference becomes +0, which
+// only sign-sensitive ops could tell apart.
 #pragma once
 
 #include <cstdint>

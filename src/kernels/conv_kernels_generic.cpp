@@ -1,7 +1,10 @@
 // Generic (scalar) window kernels: im2col, max-pool, and the generic entries of the depthwise and
 // float-path families, which the SIMD entries are tested against.
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "conv_kernels.h"
 
@@ -81,17 +84,6 @@ void maxpool_u8(const ConvGeometry& g, const uint8_t* in, int64_t oy0, int64_t o
 
 namespace {
 
-// Calls fn(tap, iy, ix) for the taps of output (oy, ox) that fall inside the input, row-major.
-template <typename F>
-void for_each_tap(const ConvGeometry& g, int64_t oy, int64_t ox, F&& fn) {
-  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-    const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-      const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-      fn(ky * g.kernel_w + kx, iy, ix, iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w);
-    }
-  }
-}
 
 void dwconv_u8s8_1c_generic(const DwArgs& args) {
   const ConvGeometry& g = *args.g;
@@ -175,12 +167,89 @@ void decode_u8_f32_1c_generic(const DecodeArgs& args) {
 
 }  // namespace
 
+MaxPoolKernel maxpool_generic_kernel() { return {"maxpool_u8__generic", maxpool_u8}; }
 DecodeKernel decode_generic_kernel() { return {"decode_u8_f32_1c__generic", decode_u8_f32_1c_generic, 1}; }
 
 DwKernel dwconv_generic_kernel() { return {"dwconv_u8s8_1c__generic", dwconv_u8s8_1c_generic, 1}; }
 FconvKernel fconv_generic_kernel(bool depthwise) {
   if (depthwise) return {"fconv_f64_dw_1c__generic", fconv_f64_dw_1c_generic, 1, true};
   return {"fconv_f64_dense_1c__generic", fconv_f64_dense_1c_generic, 1, false};
+}
+
+namespace {
+
+// The straight line through each channel's first and last finite threshold; rho in units of
+// the step bounds the distance of the true decision points from it, with ample slack for the
+// float32 rounding of z = (y - a) * inv (relative errors of 2^-24 each, counted as 2^-20).
+void fit_thresholds(FconvFilter& f, const std::vector<float>& thresholds, int count, int64_t channels) {
+  const size_t cp = f.margin.size();
+  const float inf = std::numeric_limits<float>::infinity();
+  f.fit_a.assign(cp, 0.0F);
+  f.fit_inv.assign(cp, 0.0F);
+  f.fit_rho.assign(cp, 0.0F);  // padding lanes: z = 0, always "certain" (and discarded)
+  f.fit_top.assign(cp, -1.0F);
+  for (size_t m = 0; m < static_cast<size_t>(channels); ++m) {
+    const float* t = thresholds.data() + m * static_cast<size_t>(count);
+    int finite = 0;
+    while (finite < count && std::isfinite(t[finite])) ++finite;
+    bool ok = finite == count || t[finite] == inf;  // +inf thresholds (never) only at the end
+    for (int q = finite; ok && q < count; ++q) ok = t[q] == inf;
+    f.fit_top[m] = static_cast<float>(finite - 1);
+    if (!ok) {
+      f.fit_top[m] = static_cast<float>(count - 1);
+      f.fit_rho[m] = inf;  // always counted
+      continue;
+    }
+    if (finite == 0) continue;  // code 0 always
+    const double a = t[0];
+    const double step = finite > 1 ? (static_cast<double>(t[finite - 1]) - a) / (finite - 1) : 1.0;
+    double dev = 0.0;
+    for (int q = 0; q < finite; ++q) dev = std::max(dev, std::fabs(static_cast<double>(t[q]) - (a + q * step)));
+    const float inv = static_cast<float>(1.0 / step);
+    if (!(step > 0.0) || !std::isfinite(inv) || inv == 0.0F) {
+      f.fit_rho[m] = inf;
+      continue;
+    }
+    const double range = static_cast<double>(f.margin[m]) * 0x1p23 + std::fabs(a) + finite * step;  // >= |y - a|
+    const double rho = (static_cast<double>(f.margin[m]) + dev) / step * (1.0 + 0x1p-20) + 0x1p-20 * (range / step + finite + 2);
+    f.fit_a[m] = static_cast<float>(a);
+    f.fit_inv[m] = inv;
+    f.fit_rho[m] = std::isfinite(rho) ? std::nextafter(static_cast<float>(rho), inf) : inf;
+  }
+}
+
+}  // namespace
+
+std::optional<FconvFilter> make_fconv_filter(const ConvGeometry& g, const std::vector<double>& w,
+                                             const std::vector<double>& bias, int64_t c_padded, double in_bound,
+                                             const std::vector<float>& thresholds, int count) {
+  if (!std::isfinite(in_bound)) return std::nullopt;
+  const int64_t k = g.in_c * g.taps();
+  const auto cp = static_cast<size_t>(c_padded);
+  FconvFilter f;
+  f.w32.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    f.w32[i] = static_cast<float>(w[i]);
+    if (static_cast<double>(f.w32[i]) != w[i]) return std::nullopt;
+  }
+  f.bias32.assign(cp, 0.0F);
+  f.margin.assign(cp, 0.0F);
+  for (size_t m = 0; m < cp; ++m) {
+    double p = 0.0;
+    for (int64_t i = 0; i < k; ++i) p += std::fabs(w[static_cast<size_t>(i) * cp + m]);
+    const double b = m < bias.size() ? bias[m] : 0.0;
+    f.bias32[m] = static_cast<float>(b);
+    // Recursive sums of n terms err by at most about n * u * (sum of |terms|) (u = 2^-24 for
+    // float32, 2^-53 for double); the rounding of the float32 inputs of lo/hi and the step
+    // from the reference's double to float32 (one ulp of the range) add a few u more. Twice
+    // that, plus subnormal underflow per step.
+    const double range = p * in_bound + std::fabs(b);
+    const double e = static_cast<double>(k + 8) * 0x1p-23 * range * (1.0 + 1e-6) + static_cast<double>(k + 8) * 0x1p-148;
+    if (!(range < 0x1p120)) return std::nullopt;
+    f.margin[m] = std::nextafter(static_cast<float>(e), std::numeric_limits<float>::infinity());
+  }
+  fit_thresholds(f, thresholds, count, g.out_c);
+  return f;
 }
 
 std::vector<float> pack_float_thresholds(const float* t, int64_t n, int count, int nr) {
@@ -190,6 +259,22 @@ std::vector<float> pack_float_thresholds(const float* t, int64_t n, int count, i
     for (int c = 0; c < count; ++c) packed[static_cast<size_t>(((j / nr) * count + c) * nr + j % nr)] = t[j * count + c];
   }
   return packed;
+}
+
+bool dw_fits_int16(const std::vector<int32_t>& w, int64_t taps, int64_t c_padded, int u_max) {
+  for (int64_t c = 0; c < c_padded; ++c) {
+    int64_t sum = 0;
+    for (int64_t t = 0; t < taps; ++t) sum += std::abs(int64_t{w[static_cast<size_t>(t * c_padded + c)]});
+    if (sum * u_max > 32766) return false;
+  }
+  return true;
+}
+
+// Thresholds past the sums' range (never reached) saturate to INT16_MAX, which no sum reaches.
+std::vector<int16_t> narrow_int16(const std::vector<int32_t>& v) {
+  std::vector<int16_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<int16_t>(std::clamp<int32_t>(v[i], -32768, 32767));
+  return out;
 }
 
 }  // namespace dnnsplit::kernels

@@ -2,6 +2,7 @@
 // each lane runs exactly the generic kernel's sequence of operations for its channel.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "conv_kernels_hwy.cpp"
@@ -50,6 +51,100 @@ void dwconv_u8s8_hwy(const DwArgs& args) {
         }
         hn::StoreU(hn::DemoteTo(du8, hn::Add(hn::Set(d32, args.threshold_count), below)), du8, codes);
         std::memcpy(dst + c0, codes, static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(nr), g.out_c - c0)));
+      }
+    }
+  }
+}
+
+// int16 sums (dw_fits_int16): twice the channels per vector of the int32 kernel; taps of interior
+// pixels come from a table of offsets, so only border pixels test the input bounds.
+void dwconv_u8s8_i16_hwy(const DwArgs& args) {
+  const hn::ScalableTag<int16_t> d16;
+  const hn::Rebind<uint8_t, decltype(d16)> du8;
+  const auto nr = static_cast<int64_t>(hn::Lanes(d16));
+  const ConvGeometry& g = *args.g;
+  const int64_t taps = g.taps();
+  const auto pad = hn::Set(d16, static_cast<int16_t>(args.pad_code));
+  const auto count = hn::Set(d16, static_cast<int16_t>(args.threshold_count));
+  constexpr int64_t kMaxTaps = 64;
+  int64_t offset[kMaxTaps];
+  const bool table = taps <= kMaxTaps;
+  for (int64_t t = 0; table && t < taps; ++t) {
+    offset[t] = ((t / g.kernel_w) * g.dilation_h * g.in_w + (t % g.kernel_w) * g.dilation_w) * g.in_c;
+  }
+  const int64_t y_span = (g.kernel_h - 1) * g.dilation_h;
+  const int64_t x_span = (g.kernel_w - 1) * g.dilation_w;
+  alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
+  for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
+    const int64_t iy0 = oy * g.stride_h - g.pad_top;
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      const int64_t ix0 = ox * g.stride_w - g.pad_left;
+      const bool inside = table && iy0 >= 0 && iy0 + y_span < g.in_h && ix0 >= 0 && ix0 + x_span < g.in_w;
+      const uint8_t* base = args.in + (iy0 * g.in_w + ix0) * g.in_c;
+      uint8_t* dst = args.out + (oy * g.out_w + ox) * g.out_c;
+      for (int64_t c0 = 0; c0 < g.out_c; c0 += nr) {
+        auto acc = hn::Zero(d16);
+        const int16_t* w = args.w16 + c0;
+        if (inside) {
+          for (int64_t t = 0; t < taps; ++t) {
+            const auto x = hn::PromoteTo(d16, hn::LoadU(du8, base + offset[t] + c0));
+            acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, w + t * args.c_padded)));
+          }
+        } else {
+          for (int64_t t = 0; t < taps; ++t) {
+            const int64_t iy = iy0 + (t / g.kernel_w) * g.dilation_h;
+            const int64_t ix = ix0 + (t % g.kernel_w) * g.dilation_w;
+            const bool in = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            const auto x = in ? hn::PromoteTo(d16, hn::LoadU(du8, args.in + (iy * g.in_w + ix) * g.in_c + c0)) : pad;
+            acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, w + t * args.c_padded)));
+          }
+        }
+        const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
+        auto below = hn::Zero(d16);
+        for (int q = 0; q < args.threshold_count; ++q) {
+          below = hn::Add(below, hn::VecFromMask(d16, acc < hn::LoadU(d16, th + q * nr)));
+        }
+        const auto code = hn::DemoteTo(du8, hn::Add(count, below));
+        if (c0 + nr <= g.out_c) {
+          hn::StoreU(code, du8, dst + c0);
+        } else {
+          hn::StoreU(code, du8, codes);
+          std::memcpy(dst + c0, codes, static_cast<size_t>(g.out_c - c0));
+        }
+      }
+    }
+  }
+}
+
+// ---- max-pool ---------------------------------------------------------------------------------------
+
+// Channels are the lanes; the channels past the last whole vector go one by one.
+void maxpool_u8_hwy(const ConvGeometry& g, const uint8_t* in, int64_t oy0, int64_t oy1, uint8_t* out) {
+  const hn::ScalableTag<uint8_t> du8;
+  const auto nr = static_cast<int64_t>(hn::Lanes(du8));
+  const int64_t c = g.in_c;
+  const int64_t whole = c / nr * nr;
+  for (int64_t oy = oy0; oy < oy1; ++oy) {
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      uint8_t* dst = out + (oy * g.out_w + ox) * c;
+      const uint8_t* src[64];
+      int n = 0;
+      for_each_tap(g, oy, ox, [&](int64_t, int64_t iy, int64_t ix, bool inside) {
+        if (inside && n < 64) src[n++] = in + (iy * g.in_w + ix) * c;
+      });
+      if (n == 64 || n == 0) {  // huge windows (or none): the generic kernel's way
+        maxpool_u8(g, in, oy, oy + 1, out);
+        break;
+      }
+      for (int64_t c0 = 0; c0 < whole; c0 += nr) {
+        auto m = hn::LoadU(du8, src[0] + c0);
+        for (int t = 1; t < n; ++t) m = hn::Max(m, hn::LoadU(du8, src[t] + c0));
+        hn::StoreU(m, du8, dst + c0);
+      }
+      for (int64_t ch = whole; ch < c; ++ch) {
+        uint8_t m = src[0][ch];
+        for (int t = 1; t < n; ++t) m = std::max(m, src[t][ch]);
+        dst[ch] = m;
       }
     }
   }
@@ -247,10 +342,213 @@ HWY_INLINE void fconv_dense_blocks(const FconvArgs& args, int64_t oy, int64_t ox
   for (int b = 0; b < NB; ++b) store_float_block(args, oy * g.out_w + ox, (block0 + b) * nr, lo[b], hi[b]);
 }
 
+// The float32 filter (FconvArgs::w32): float32 sums in any order; a block whose interval
+// [y - margin, y + margin] holds a threshold is summed again the reference's way.
+// Block `block` of output (oy, ox) from its float32 sums.
+HWY_NOINLINE void filter_store(const FconvArgs& args, int64_t oy, int64_t ox, int64_t block, hn::Vec<DF> acc) {
+  const DF df;
+  const DI di;
+  const hn::Rebind<uint8_t, DI> du8;
+  const auto nr = static_cast<int64_t>(hn::Lanes(df));
+  const ConvGeometry& g = *args.g;
+  const int64_t c0 = block * nr;
+  const auto y = hn::Add(acc, hn::LoadU(df, args.bias32 + c0));
+  uint8_t* dst = args.out_codes + (oy * g.out_w + ox) * g.out_c + c0;
+  auto store = [&](hn::Vec<DI> code) {
+    const auto codes = hn::DemoteTo(du8, code);
+    if (c0 + nr <= g.out_c) {
+      hn::StoreU(codes, du8, dst);
+    } else {
+      alignas(64) uint8_t bytes[kMaxLanes];
+      hn::StoreU(codes, du8, bytes);
+      std::memcpy(dst, bytes, static_cast<size_t>(g.out_c - c0));
+    }
+  };
+  {
+    // The thresholds' straight-line fit: no threshold near y in any lane decides all of them.
+    const auto z = hn::Mul(hn::Sub(y, hn::LoadU(df, args.fit_a + c0)), hn::LoadU(df, args.fit_inv + c0));
+    const auto rho = hn::LoadU(df, args.fit_rho + c0);
+    const auto bottom = hn::Set(df, -1.0F);
+    const auto top = hn::LoadU(df, args.fit_top + c0);
+    const auto k_lo = hn::Min(hn::Max(hn::Floor(hn::Sub(z, rho)), bottom), top);
+    const auto k_hi = hn::Min(hn::Max(hn::Floor(hn::Add(z, rho)), bottom), top);
+    if (hn::AllTrue(df, hn::And(hn::Eq(k_lo, k_hi), hn::Eq(z, z)))) {
+      store(hn::Add(hn::ConvertTo(di, k_lo), hn::Set(di, 1)));
+      return;
+    }
+  }
+  const auto e = hn::LoadU(df, args.margin + c0);
+  const auto lo = hn::Sub(y, e);
+  const auto hi = hn::Add(y, e);
+  const float* t = args.thresholds + block * args.threshold_count * nr;
+  auto n_lo = hn::Zero(di);  // minus the thresholds <= lo
+  auto n_hi = hn::Zero(di);
+  for (int q = 0; q < args.threshold_count; ++q) {
+    const auto tq = hn::LoadU(df, t + q * nr);
+    n_lo = hn::Add(n_lo, hn::BitCast(di, hn::VecFromMask(df, tq <= lo)));
+    n_hi = hn::Add(n_hi, hn::BitCast(di, hn::VecFromMask(df, tq <= hi)));
+  }
+  if (!hn::AllTrue(di, hn::Eq(n_lo, n_hi))) {
+    fconv_dense_blocks<1>(args, oy, ox, block);
+    return;
+  }
+  store(hn::Neg(n_lo));
+}
+
+// Taps of an interior pixel: input offsets from its window's corner and weight offsets.
+struct FilterTaps {
+  std::vector<int64_t> in, w;
+};
+
+// NP neighbouring interior pixels, NB channel blocks: NP * NB register sums.
+template <int NB, int NP>
+HWY_INLINE void filter_interior(const FconvArgs& args, const FilterTaps& taps, int64_t oy, int64_t ox, int64_t block0) {
+  const DF df;
+  const auto nr = static_cast<int64_t>(hn::Lanes(df));
+  const ConvGeometry& g = *args.g;
+  hn::Vec<DF> acc[NP][NB];
+  const float* base[NP];
+#pragma GCC unroll 4
+  for (int p = 0; p < NP; ++p) {
+    base[p] = args.in + ((oy * g.stride_h - g.pad_top) * g.in_w + (ox + p) * g.stride_w - g.pad_left) * g.in_c;
+#pragma GCC unroll 4
+    for (int b = 0; b < NB; ++b) acc[p][b] = hn::Zero(df);
+  }
+  const float* w0 = args.w32 + block0 * nr;
+  const auto k = static_cast<int64_t>(taps.in.size());
+  for (int64_t i = 0; i < k; ++i) {
+    const float* w = w0 + taps.w[static_cast<size_t>(i)];
+    const int64_t off = taps.in[static_cast<size_t>(i)];
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) {
+      const auto x = hn::Set(df, base[p][off]);
+      // Weights as memory operands: NP * NB sums and the broadcasts fill the registers.
+#pragma GCC unroll 4
+      for (int b = 0; b < NB; ++b) acc[p][b] = hn::MulAdd(x, hn::LoadU(df, w + b * nr), acc[p][b]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int p = 0; p < NP; ++p) {
+#pragma GCC unroll 4
+    for (int b = 0; b < NB; ++b) filter_store(args, oy, ox + p, block0 + b, acc[p][b]);
+  }
+}
+
+// Four interior pixels times two blocks, the sums as named variables: GCC keeps an array of
+// them partly in memory.
+HWY_INLINE void filter_interior_4x2(const FconvArgs& args, const FilterTaps& taps, int64_t oy, int64_t ox, int64_t block0) {
+  const DF df;
+  const auto nr = static_cast<int64_t>(hn::Lanes(df));
+  const ConvGeometry& g = *args.g;
+  const float* in0 = args.in + ((oy * g.stride_h - g.pad_top) * g.in_w + ox * g.stride_w - g.pad_left) * g.in_c;
+  const int64_t step = g.stride_w * g.in_c;
+  const float* in1 = in0 + step;
+  const float* in2 = in1 + step;
+  const float* in3 = in2 + step;
+  auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  const float* w0 = args.w32 + block0 * nr;
+  const auto k = static_cast<int64_t>(taps.in.size());
+  for (int64_t i = 0; i < k; ++i) {
+    const float* w = w0 + taps.w[static_cast<size_t>(i)];
+    const int64_t off = taps.in[static_cast<size_t>(i)];
+    const auto wa = hn::LoadU(df, w);
+    const auto wb = hn::LoadU(df, w + nr);
+    const auto x0 = hn::Set(df, in0[off]);
+    a0 = hn::MulAdd(x0, wa, a0);
+    b0 = hn::MulAdd(x0, wb, b0);
+    const auto x1 = hn::Set(df, in1[off]);
+    a1 = hn::MulAdd(x1, wa, a1);
+    b1 = hn::MulAdd(x1, wb, b1);
+    const auto x2 = hn::Set(df, in2[off]);
+    a2 = hn::MulAdd(x2, wa, a2);
+    b2 = hn::MulAdd(x2, wb, b2);
+    const auto x3 = hn::Set(df, in3[off]);
+    a3 = hn::MulAdd(x3, wa, a3);
+    b3 = hn::MulAdd(x3, wb, b3);
+  }
+  filter_store(args, oy, ox, block0, a0);
+  filter_store(args, oy, ox, block0 + 1, b0);
+  filter_store(args, oy, ox + 1, block0, a1);
+  filter_store(args, oy, ox + 1, block0 + 1, b1);
+  filter_store(args, oy, ox + 2, block0, a2);
+  filter_store(args, oy, ox + 2, block0 + 1, b2);
+  filter_store(args, oy, ox + 3, block0, a3);
+  filter_store(args, oy, ox + 3, block0 + 1, b3);
+}
+
+// A pixel whose window leaves the input: taps tested one by one.
+template <int NB>
+HWY_INLINE void filter_border(const FconvArgs& args, int64_t oy, int64_t ox, int64_t block0) {
+  const DF df;
+  const auto nr = static_cast<int64_t>(hn::Lanes(df));
+  const ConvGeometry& g = *args.g;
+  const int64_t taps = g.taps();
+  hn::Vec<DF> acc[NB];
+  for (int b = 0; b < NB; ++b) acc[b] = hn::Zero(df);
+  for (int64_t c = 0; c < g.in_c; ++c) {
+    for_each_tap(g, oy, ox, [&](int64_t tap, int64_t iy, int64_t ix, bool inside) {
+      if (!inside) return;
+      const auto x = hn::Set(df, args.in[(iy * g.in_w + ix) * g.in_c + c]);
+      const float* w = args.w32 + block0 * nr + (c * taps + tap) * args.c_padded;
+      for (int b = 0; b < NB; ++b) acc[b] = hn::MulAdd(x, hn::LoadU(df, w + b * nr), acc[b]);
+    });
+  }
+  for (int b = 0; b < NB; ++b) filter_store(args, oy, ox, block0 + b, acc[b]);
+}
+
+void fconv_filter_dense(const FconvArgs& args) {
+  const auto nr = static_cast<int64_t>(hn::Lanes(DF()));
+  const ConvGeometry& g = *args.g;
+  const int64_t blocks = (g.out_c + nr - 1) / nr;
+  FilterTaps taps;
+  for (int64_t c = 0; c < g.in_c; ++c) {
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+        taps.in.push_back((ky * g.dilation_h * g.in_w + kx * g.dilation_w) * g.in_c + c);
+        taps.w.push_back((c * g.taps() + ky * g.kernel_w + kx) * args.c_padded);
+      }
+    }
+  }
+  // Interior output columns [x0, x1): windows inside the input.
+  const int64_t x_span = (g.kernel_w - 1) * g.dilation_w;
+  const int64_t y_span = (g.kernel_h - 1) * g.dilation_h;
+  int64_t x0 = 0;
+  while (x0 < g.out_w && x0 * g.stride_w - g.pad_left < 0) ++x0;
+  int64_t x1 = x0;
+  while (x1 < g.out_w && x1 * g.stride_w - g.pad_left + x_span < g.in_w) ++x1;
+  for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
+    const int64_t iy0 = oy * g.stride_h - g.pad_top;
+    const bool rows_inside = iy0 >= 0 && iy0 + y_span < g.in_h;
+    for (int64_t ox = 0; ox < g.out_w;) {
+      // Four pixels times two blocks: eight independent sums.
+      if (rows_inside && ox >= x0 && ox + 4 <= x1) {
+        int64_t b = 0;
+        for (; b + 2 <= blocks; b += 2) filter_interior_4x2(args, taps, oy, ox, b);
+        for (; b < blocks; ++b) filter_interior<1, 4>(args, taps, oy, ox, b);
+        ox += 4;
+        continue;
+      }
+      if (rows_inside && ox >= x0 && ox < x1) {
+        for (int64_t b = 0; b < blocks; ++b) filter_interior<1, 1>(args, taps, oy, ox, b);
+        ++ox;
+        continue;
+      }
+      int64_t b = 0;
+      for (; b + 4 <= blocks; b += 4) filter_border<4>(args, oy, ox, b);
+      for (; b < blocks; ++b) filter_border<1>(args, oy, ox, b);
+      ++ox;
+    }
+  }
+}
+
 void fconv_f64_dense_hwy(const FconvArgs& args) {
   const auto nr = static_cast<int64_t>(hn::Lanes(DF()));
   const ConvGeometry& g = *args.g;
   const int64_t blocks = (g.out_c + nr - 1) / nr;
+  if (args.w32 != nullptr && args.out_codes != nullptr) {
+    fconv_filter_dense(args);
+    return;
+  }
   for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
     for (int64_t ox = 0; ox < g.out_w; ++ox) {
       int64_t b = 0;
@@ -268,7 +566,19 @@ std::vector<DwKernel> dwconv_hwy_entries(int64_t* target) {
   return {};
 #else
   const int nr = static_cast<int>(hn::Lanes(hn::ScalableTag<int32_t>()));
-  return {{"dwconv_u8s8_" + std::to_string(nr) + "c__" + hwy_target_suffix(HWY_TARGET), dwconv_u8s8_hwy, nr}};
+  const std::string isa = hwy_target_suffix(HWY_TARGET);
+  return {{"dwconv_u8s8_" + std::to_string(nr) + "c__" + isa, dwconv_u8s8_hwy, nr, false},
+          {"dwconv_u8s8_" + std::to_string(2 * nr) + "c_i16__" + isa, dwconv_u8s8_i16_hwy, 2 * nr, true}};
+#endif
+}
+
+std::vector<MaxPoolKernel> maxpool_hwy_entries(int64_t* target) {
+  *target = HWY_TARGET;
+#if HWY_TARGET == HWY_SCALAR
+  return {};
+#else
+  const int nr = static_cast<int>(hn::Lanes(hn::ScalableTag<uint8_t>()));
+  return {{"maxpool_u8_" + std::to_string(nr) + "c__" + hwy_target_suffix(HWY_TARGET), maxpool_u8_hwy}};
 #endif
 }
 
@@ -303,9 +613,20 @@ namespace dnnsplit::kernels {
 HWY_EXPORT(dwconv_hwy_entries);
 HWY_EXPORT(fconv_hwy_entries);
 HWY_EXPORT(decode_hwy_entries);
+HWY_EXPORT(maxpool_hwy_entries);
 
 DwKernel dwconv_generic_kernel();
 DecodeKernel decode_generic_kernel();
+MaxPoolKernel maxpool_generic_kernel();
+
+const std::vector<MaxPoolKernel>& maxpool_kernels() {
+  static const std::vector<MaxPoolKernel> list = [] {
+    std::vector<MaxPoolKernel> out{maxpool_generic_kernel()};
+    for (auto& k : collect_hwy_kernels<MaxPoolKernel>(HWY_DISPATCH_TABLE(maxpool_hwy_entries))) out.push_back(std::move(k));
+    return out;
+  }();
+  return list;
+}
 
 const std::vector<DecodeKernel>& decode_kernels() {
   static const std::vector<DecodeKernel> list = [] {

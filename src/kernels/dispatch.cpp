@@ -24,14 +24,27 @@ const QGemmKernel& qgemm_best(bool simd) {
   return simd ? best : qgemm_kernels().front();
 }
 
-const DwKernel& dwconv_best(bool simd) {
+const DwKernel& dwconv_best(bool simd, bool int16_ok) {
   static const DwKernel& best = choose(dwconv_kernels(), true);
-  return simd ? best : dwconv_kernels().front();
+  static const DwKernel* best32 = [] {
+    const auto& list = dwconv_kernels();
+    for (auto it = list.rbegin(); it != list.rend(); ++it) {
+      if (!it->int16_sums) return &*it;
+    }
+    return &list.front();
+  }();
+  if (!simd) return dwconv_kernels().front();
+  return int16_ok || !best.int16_sums ? best : *best32;
 }
 
 const BGemmKernel& bgemm_best(bool simd) {
   static const BGemmKernel& best = choose(bgemm_kernels(), true);
   return simd ? best : bgemm_kernels().front();
+}
+
+const MaxPoolKernel& maxpool_best(bool simd) {
+  static const MaxPoolKernel& best = choose(maxpool_kernels(), true);
+  return simd ? best : maxpool_kernels().front();
 }
 
 const DecodeKernel& decode_best(bool simd) {

@@ -185,10 +185,14 @@ bool Compiler::fold(size_t index) {
 void Compiler::reference(size_t index) {
   const ir::Node& node = graph_.nodes[index];
   // The evaluator runs single nodes on the float path; the Session's integer path is not a
-  // node property it could know about.
-  check(!session_exact(node), node.describe() + ": the reference engine runs this node on its exact integer path, "
-                                                "which the fast plan has no kernel for (shape " +
-                                  shape_to_string(graph_.tensor(node.inputs[0]).shape) + "); run the model with the reference engine");
+  // node property it could know about, so such nodes get its integer sums (plan_exact_fallback).
+  if (session_exact(node)) {
+    check(exact_reference(index), node.describe() + ": the reference engine runs this node on its exact integer path, "
+                                                    "which the fast plan cannot reproduce (shape " +
+                                      shape_to_string(graph_.tensor(node.inputs[0]).shape) +
+                                      "); run the model with the reference engine");
+    return;
+  }
   ReferenceSpec spec;
   spec.node = &node;
   spec.evaluate = &evaluate_;
@@ -314,7 +318,8 @@ bool Compiler::try_maxpool(size_t index) {
   out.shape = *out_shape;
   out.slot = new_codes_slot(out.shape.numel());
   values_[static_cast<size_t>(node.outputs[0])] = out;
-  add_step(make_maxpool_step({node.name, "maxpool", "maxpool_u8__generic", 0}, g, v.slot, out.slot));
+  const MaxPoolKernel& pool = maxpool_best(options_.simd);
+  add_step(make_maxpool_step({node.name, "maxpool", pool.name, 0}, pool, g, v.slot, out.slot));
   return true;
 }
 

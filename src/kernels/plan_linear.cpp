@@ -21,19 +21,6 @@ std::string chain_name(const ir::Graph& graph, const ir::Node& node, const std::
   return name;
 }
 
-// What a linear node computes, in the kernels' terms.
-struct LinearDesc {
-  bool conv = false, depthwise = false, gemm = false;
-  ConvGeometry g;  // MatMul / Gemm: a 1x1 "conv" over a 1x1 image with in_c = K
-  int64_t m = 0, k = 0;
-  std::vector<int64_t> widx;  // [m][k]: flat index into the ONNX weight, k in kernel order
-  std::vector<double> bias;   // per channel: Conv bias or Gemm beta * C (0 when absent)
-  bool has_bias = false;
-  double alpha = 1.0;
-  int weight_axis = 0;        // output-channel axis of the ONNX weight
-  bool padded = false;
-};
-
 // Padding of one spatial axis for auto_pad, as ONNX defines it.
 bool conv_axis(const std::string& auto_pad, int64_t in, int64_t k, int64_t stride, int64_t dilation, int64_t pad_begin,
                int64_t pad_end, int64_t& out, int64_t& begin, bool& padded) {
@@ -57,6 +44,48 @@ bool conv_axis(const std::string& auto_pad, int64_t in, int64_t k, int64_t strid
 }
 
 }  // namespace
+
+void Compiler::finish_chain(const Chain& chain, int slot, const Requant& rq, int64_t macs) {
+  ValueRef v;
+  v.kind = ValueRef::kCodes;
+  v.slot = slot;
+  v.shape = *act_shape(chain.end_tensor);
+  v.map = chain.out;
+  v.values = rq.values;
+  v.bound = max_abs(v.values);
+  values_[static_cast<size_t>(chain.end_tensor)] = std::move(v);
+  for (int i : chain.nodes) consumed_[static_cast<size_t>(i)] = true;
+  fast_macs_ += macs;
+}
+
+Compiler::FloatRequant Compiler::float_requant(const LinearDesc& d, const Chain& chain, size_t out_rank, const Tensor& w,
+                                               double in_bound, const std::string& name) const {
+  const auto ms = static_cast<size_t>(d.m);
+  const auto ks = static_cast<size_t>(d.k);
+  FloatRequant f;
+  ChainEvaluator ev(graph_, chain, d.m, out_rank, constant_fn(), evaluate_);
+  PositionRange keys;
+  for (size_t m = 0; m < ms; ++m) {
+    double bound = std::fabs(d.bias[m]);
+    for (size_t k = 0; k < ks; ++k) bound += std::fabs(static_cast<double>(w.f32[static_cast<size_t>(d.widx[m * ks + k])])) * in_bound;
+    bound = std::isfinite(bound) ? std::min<double>(FLT_MAX, bound * (1.0 + 1e-6) + 1e-30) : FLT_MAX;
+    keys.lo.push_back(float_key(-static_cast<float>(bound)));
+    keys.hi.push_back(float_key(static_cast<float>(bound)));
+  }
+  f.dir = chain_directions(ev, keys, [](int64_t, int64_t key) { return key_float(key); });
+  f.rq = derive_requant(ev, chain.out, keys,
+                        [&](int64_t m, int64_t key) {
+                          const float v = key_float(key);
+                          return f.dir[static_cast<size_t>(m)] < 0 ? -v : v;
+                        },
+                        name);
+  f.thresholds.resize(f.rq.thresholds.size());
+  for (size_t i = 0; i < f.thresholds.size(); ++i) {
+    const size_t m = i / static_cast<size_t>(f.rq.count);
+    f.thresholds[i] = f.rq.thresholds[i] > keys.hi[m] ? std::numeric_limits<float>::infinity() : key_float(f.rq.thresholds[i]);
+  }
+  return f;
+}
 
 bool Compiler::try_linear(size_t index) {
   const ir::Node& node = graph_.nodes[index];
@@ -182,18 +211,7 @@ bool Compiler::try_linear(size_t index) {
   const Chain chain = find_chain(graph_, out, d.m, constant_fn(), d.depthwise);
   const size_t out_rank = graph_.tensor(out).shape.size();
   std::string name = chain_name(graph_, node, chain.nodes);
-  auto finish_codes = [&](int slot, const Requant& rq) {
-    ValueRef v;
-    v.kind = ValueRef::kCodes;
-    v.slot = slot;
-    v.shape = *act_shape(chain.end_tensor);
-    v.map = chain.out;
-    v.values = rq.values;
-    v.bound = max_abs(v.values);
-    values_[static_cast<size_t>(chain.end_tensor)] = std::move(v);
-    for (int i : chain.nodes) consumed_[static_cast<size_t>(i)] = true;
-    fast_macs_ += macs;
-  };
+  auto finish_codes = [&](int slot, const Requant& rq) { finish_chain(chain, slot, rq, macs); };
 
   if (exact) {
     const ValueRef* in = codes_of(data);
@@ -237,23 +255,11 @@ bool Compiler::try_linear(size_t index) {
     std::vector<int8_t> dir(ms, 1);
     Requant rq;
     std::vector<int32_t> thresholds;
+    PositionRange accs;  // the kernel's accumulator range per channel
     if (chain.end_tensor >= 0) {
       if (!d.conv && out_rank != 2) return false;
       ChainEvaluator ev(graph_, chain, d.m, out_rank, constant_fn(), evaluate_);
-      PositionRange sums;
-      for (size_t m = 0; m < ms; ++m) {
-        int64_t lo = 0, hi = 0;
-        for (size_t k = 0; k < ks; ++k) {
-          const int64_t a = wc[m * ks + k] * q_lo;
-          const int64_t b = wc[m * ks + k] * q_hi;
-          lo += std::min({a, b, int64_t{0}});
-          hi += std::max({a, b, int64_t{0}});
-        }
-        sums.lo.push_back(lo);
-        sums.hi.push_back(hi);
-      }
-      dir = chain_directions(ev, sums, y_of_sum);
-      PositionRange accs;
+      dir = chain_directions(ev, sum_range(wc, d.m, d.k, q_lo, q_hi), y_of_sum);
       if (binary) {
         // bgemm's accumulator: acc = sum q * w' with w' = dir * w, so sum = dir * acc.
         accs.lo.assign(ms, -d.k);
@@ -262,17 +268,9 @@ bool Compiler::try_linear(size_t index) {
                             [&](int64_t m, int64_t acc) { return y_of_sum(m, dir[static_cast<size_t>(m)] * acc); }, name);
       } else {
         // The int kernels' accumulator: acc = sum u * w', so sum = dir * a * acc + b * wsum.
-        for (size_t m = 0; m < ms; ++m) {
-          int64_t lo = 0, hi = 0;
-          for (size_t k = 0; k < ks; ++k) {
-            const int64_t v = u_max * dir[m] * wc[m * ks + k];
-            lo += std::min<int64_t>(0, v);
-            hi += std::max<int64_t>(0, v);
-          }
-          if (lo < -(int64_t{1} << 30) || hi > (int64_t{1} << 30)) return false;  // int32 accumulators
-          accs.lo.push_back(lo);
-          accs.hi.push_back(hi);
-        }
+        const auto range = acc_range(wc, dir, d.m, d.k, u_max);
+        if (!range) return false;
+        accs = *range;
         rq = derive_requant(ev, chain.out, accs,
                             [&](int64_t m, int64_t acc) {
                               return y_of_sum(m, dir[static_cast<size_t>(m)] * im.a * acc + im.b * wsum[static_cast<size_t>(m)]);
@@ -334,21 +332,9 @@ bool Compiler::try_linear(size_t index) {
     }
 
     if (d.depthwise) {
-      const DwKernel& kernel = dwconv_best(options_.simd);
-      DwSpec spec;
-      spec.kernel = &kernel;
-      spec.g = d.g;
-      spec.pad_code = static_cast<uint8_t>(std::max(0, im.zero_code()));
-      spec.c_padded = round_up(d.m, kernel.nr);
-      spec.w.assign(static_cast<size_t>(d.k * spec.c_padded), 0);
-      for (int64_t m = 0; m < d.m; ++m) {
-        for (int64_t tap = 0; tap < d.k; ++tap) {
-          spec.w[static_cast<size_t>(tap * spec.c_padded + m)] =
-              static_cast<int32_t>(dir[static_cast<size_t>(m)] * wc[static_cast<size_t>(m * d.k + tap)]);
-        }
-      }
-      spec.packed_t = pack_thresholds(thresholds.data(), d.m, rq.count, kernel.nr);
-      spec.threshold_count = rq.count;
+      DwSpec spec = make_dw_spec(d, wc, dir, thresholds, rq.count, static_cast<int>(u_max),
+                                 static_cast<uint8_t>(std::max(0, im.zero_code())), options_.simd);
+      const DwKernel& kernel = *spec.kernel;
       const int slot = new_codes_slot(pixels * d.m);
       add_step(make_dwconv_step({name, "dwconv", kernel.name, macs}, std::move(spec), in->slot, slot));
       finish_codes(slot, rq);
@@ -395,6 +381,11 @@ bool Compiler::try_linear(size_t index) {
     if (chain.end_tensor >= 0) {
       spec.packed_t = pack_thresholds(thresholds.data(), d.m, rq.count, kernel->nr);
       spec.threshold_count = rq.count;
+      // Sums and thresholds within int16 (MobileNet's early pointwise layers): int16 compares.
+      auto in16 = [](int64_t v) { return v >= INT16_MIN && v < INT16_MAX; };
+      bool fits16 = kernel->nr == 16 && std::all_of(thresholds.begin(), thresholds.end(), [&](int32_t t) { return in16(t); });
+      for (size_t m = 0; fits16 && m < ms; ++m) fits16 = in16(accs.lo[m]) && in16(accs.hi[m]);
+      if (fits16) spec.packed_t16 = pack_thresholds_i16(thresholds.data(), d.m, rq.count);
       const int slot = new_codes_slot(pixels * d.m);
       add_step(make_qgemm_step({name, "qgemm", kernel->name, macs}, std::move(spec), in->slot, slot, false));
       finish_codes(slot, rq);
@@ -421,6 +412,7 @@ bool Compiler::try_linear(size_t index) {
 
   // ---- float path: the reference's double sums, Conv only ----
   if (!d.conv) return false;
+  if (d.depthwise && chain.end_tensor >= 0 && try_float_depthwise(node, d, chain, name, macs)) return true;
   const auto in = floats_of(data);
   if (!in) return false;
   const FconvKernel& kernel = fconv_best(d.depthwise, options_.simd);
@@ -429,27 +421,10 @@ bool Compiler::try_linear(size_t index) {
   Requant rq;
   std::vector<float> thresholds;
   if (chain.end_tensor >= 0) {
-    ChainEvaluator ev(graph_, chain, d.m, out_rank, constant_fn(), evaluate_);
-    PositionRange keys;
-    for (size_t m = 0; m < ms; ++m) {
-      double bound = std::fabs(d.bias[m]);
-      for (size_t k = 0; k < ks; ++k) bound += std::fabs(static_cast<double>(w->f32[static_cast<size_t>(d.widx[m * ks + k])])) * in->second;
-      bound = std::isfinite(bound) ? std::min<double>(FLT_MAX, bound * (1.0 + 1e-6) + 1e-30) : FLT_MAX;
-      keys.lo.push_back(float_key(-static_cast<float>(bound)));
-      keys.hi.push_back(float_key(static_cast<float>(bound)));
-    }
-    dir = chain_directions(ev, keys, [](int64_t, int64_t key) { return key_float(key); });
-    rq = derive_requant(ev, chain.out, keys,
-                        [&](int64_t m, int64_t key) {
-                          const float v = key_float(key);
-                          return dir[static_cast<size_t>(m)] < 0 ? -v : v;
-                        },
-                        name);
-    thresholds.resize(rq.thresholds.size());
-    for (size_t i = 0; i < thresholds.size(); ++i) {
-      const size_t m = i / static_cast<size_t>(rq.count);
-      thresholds[i] = rq.thresholds[i] > keys.hi[m] ? std::numeric_limits<float>::infinity() : key_float(rq.thresholds[i]);
-    }
+    FloatRequant f = float_requant(d, chain, out_rank, *w, in->second, name);
+    dir = std::move(f.dir);
+    rq = std::move(f.rq);
+    thresholds = std::move(f.thresholds);
   }
   FconvSpec spec;
   spec.kernel = &kernel;
@@ -484,6 +459,7 @@ bool Compiler::try_linear(size_t index) {
   if (chain.end_tensor >= 0) {
     spec.packed_t = pack_float_thresholds(thresholds.data(), d.m, rq.count, kernel.nr);
     spec.threshold_count = rq.count;
+    if (!d.depthwise && options_.simd) spec.filter = make_fconv_filter(d.g, spec.w, spec.bias, spec.c_padded, in->second, thresholds, rq.count);
     const int slot = new_codes_slot(pixels * d.m);
     add_step(make_fconv_step({name, "fconv", kernel.name, macs}, std::move(spec), in->first, slot));
     finish_codes(slot, rq);

@@ -417,6 +417,7 @@ class QGemmStep final : public Step {
     args.k_chunk = s_.k_chunk;
     args.thresholds = s_.packed_t.data();
     args.threshold_count = s_.threshold_count;
+    if (!s_.packed_t16.empty()) args.thresholds16 = s_.packed_t16.data();
     return args;
   }
 
@@ -527,10 +528,34 @@ class DwStep final : public Step {
     args.out = ws.code(out_, j);
     args.thresholds = s_.packed_t.data();
     args.threshold_count = s_.threshold_count;
+    args.w16 = s_.w16.data();
+    args.thresholds16 = s_.packed_t16.data();
     s_.kernel->fn(args);
+    for (const auto& e : s_.exact) redo(e, args.in, args.out);
   }
 
  private:
+  // The reference's float path for one channel: double sum of exact products in tap order,
+  // padding skipped (an exact zero cannot change a sum that starts at +0), bias, one rounding.
+  void redo(const DwExactChannel& e, const uint8_t* in, uint8_t* out) const {
+    const ConvGeometry& g = s_.g;
+    for (int64_t oy = 0; oy < g.out_h; ++oy) {
+      for (int64_t ox = 0; ox < g.out_w; ++ox) {
+        double acc = 0.0;
+        for_each_tap(g, oy, ox, [&](int64_t tap, int64_t iy, int64_t ix, bool inside) {
+          if (!inside) return;
+          const uint8_t u = in[(iy * g.in_w + ix) * g.in_c + e.channel];
+          acc += static_cast<double>(e.values[u]) * e.w[static_cast<size_t>(tap)];
+        });
+        if (s_.has_bias) acc += e.bias;
+        const auto y = static_cast<float>(acc);
+        uint8_t code = 0;
+        for (float t : e.thresholds) code = static_cast<uint8_t>(code + (y >= t ? 1 : 0));
+        out[(oy * g.out_w + ox) * g.out_c + e.channel] = code;
+      }
+    }
+  }
+
   DwSpec s_;
   int in_, out_;
 };
@@ -553,6 +578,15 @@ class FconvStep final : public Step {
       args.out_codes = ws.code(out_, j);
       args.thresholds = s_.packed_t.data();
       args.threshold_count = s_.threshold_count;
+      if (s_.filter) {
+        args.w32 = s_.filter->w32.data();
+        args.bias32 = s_.filter->bias32.data();
+        args.margin = s_.filter->margin.data();
+        args.fit_a = s_.filter->fit_a.data();
+        args.fit_inv = s_.filter->fit_inv.data();
+        args.fit_rho = s_.filter->fit_rho.data();
+        args.fit_top = s_.filter->fit_top.data();
+      }
     }
     s_.kernel->fn(args);
   }
@@ -564,12 +598,14 @@ class FconvStep final : public Step {
 
 class MaxPoolStep final : public Step {
  public:
-  MaxPoolStep(StepInfo info, ConvGeometry g, int in, int out) : Step(std::move(info)), g_(g), in_(in), out_(out) {}
+  MaxPoolStep(StepInfo info, const MaxPoolKernel& kernel, ConvGeometry g, int in, int out)
+      : Step(std::move(info)), kernel_(kernel), g_(g), in_(in), out_(out) {}
   void run_image(Workspace& ws, const RunContext&, int64_t j) const override {
-    maxpool_u8(g_, ws.code(in_, j), 0, g_.out_h, ws.code(out_, j));
+    kernel_.fn(g_, ws.code(in_, j), 0, g_.out_h, ws.code(out_, j));
   }
 
  private:
+  const MaxPoolKernel& kernel_;
   ConvGeometry g_;
   int in_, out_;
 };
@@ -635,8 +671,9 @@ std::unique_ptr<Step> make_dwconv_step(StepInfo info, DwSpec spec, int in_slot, 
 std::unique_ptr<Step> make_fconv_step(StepInfo info, FconvSpec spec, int in_slot, int out_slot) {
   return std::make_unique<FconvStep>(std::move(info), std::move(spec), in_slot, out_slot);
 }
-std::unique_ptr<Step> make_maxpool_step(StepInfo info, ConvGeometry g, int in_slot, int out_slot) {
-  return std::make_unique<MaxPoolStep>(std::move(info), g, in_slot, out_slot);
+std::unique_ptr<Step> make_maxpool_step(StepInfo info, const MaxPoolKernel& kernel, ConvGeometry g, int in_slot,
+                                        int out_slot) {
+  return std::make_unique<MaxPoolStep>(std::move(info), kernel, g, in_slot, out_slot);
 }
 
 }  // namespace dnnsplit::kernels

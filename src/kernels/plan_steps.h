@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,7 @@ struct QGemmSpec {
   std::vector<int8_t> packed_w;
   std::vector<int32_t> packed_t;  // threshold epilogue
   int threshold_count = 0;
+  std::vector<int16_t> packed_t16;  // the same as int16 when sums and thresholds fit (nr 16)
   // Float output (no chain): y = float32(alpha * (double(a * acc + b * wsum[n]) * scale[n]) + bias[n]),
   // written NCHW into a tensor of shape `out_logical`.
   int a = 1, b = 0;
@@ -113,6 +115,16 @@ struct BGemmSpec {
 };
 std::unique_ptr<Step> make_bgemm_step(StepInfo info, BGemmSpec spec, int in_slot, int out_slot, bool to_tensor);
 
+// A channel whose integer thresholds could disagree with the reference's float path (a sum
+// within rounding distance of a threshold): recomputed the reference's way after the kernel.
+struct DwExactChannel {
+  int64_t channel = 0;
+  std::vector<float> values;  // [code] the float each input code stands for
+  std::vector<double> w;      // [tap], times the direction of the float thresholds
+  double bias = 0.0;          // likewise; added after the sum when has_bias
+  std::vector<float> thresholds;  // code = #{t : y >= thresholds[t]}
+};
+
 struct DwSpec {
   const DwKernel* kernel = nullptr;
   ConvGeometry g;
@@ -121,6 +133,9 @@ struct DwSpec {
   std::vector<int32_t> w;         // [taps][c_padded]
   std::vector<int32_t> packed_t;
   int threshold_count = 0;
+  std::vector<int16_t> w16, packed_t16;  // for int16 kernels
+  std::vector<DwExactChannel> exact;     // float-path channels to redo
+  bool has_bias = false;
 };
 std::unique_ptr<Step> make_dwconv_step(StepInfo info, DwSpec spec, int in_slot, int out_slot);
 
@@ -132,9 +147,11 @@ struct FconvSpec {
   bool has_bias = false;
   std::vector<float> packed_t;  // empty: float values out
   int threshold_count = 0;
+  std::optional<FconvFilter> filter;  // dense, codes out
 };
 std::unique_ptr<Step> make_fconv_step(StepInfo info, FconvSpec spec, int in_slot, int out_slot);
 
-std::unique_ptr<Step> make_maxpool_step(StepInfo info, ConvGeometry g, int in_slot, int out_slot);
+std::unique_ptr<Step> make_maxpool_step(StepInfo info, const MaxPoolKernel& kernel, ConvGeometry g, int in_slot,
+                                        int out_slot);
 
 }  // namespace dnnsplit::kernels

@@ -38,6 +38,9 @@ struct QGemmArgs {
   // Packed by pack_thresholds for this kernel's nr: code = #{t : acc >= T[n][t]}.
   const int32_t* thresholds = nullptr;
   int threshold_count = 0;
+  // Optional: the same thresholds as int16, packed by pack_thresholds_i16, when every
+  // accumulator and threshold fits int16; the AVX2 kernel then compares 16 channels at once.
+  const int16_t* thresholds16 = nullptr;
 };
 
 using QGemmFn = void (*)(const QGemmArgs&);
@@ -69,5 +72,9 @@ std::vector<int8_t> pack_qgemm_weights(const int8_t* w, int64_t n, int64_t k, in
 // T given [n][count], ascending per channel -> [n/nr][count][nr]; padded channels get
 // INT32_MAX (code 0).
 std::vector<int32_t> pack_thresholds(const int32_t* t, int64_t n, int count, int nr);
+// T given [n][count] with every value in [-32768, 32767] -> [n/16][count][16] int16 in the
+// channel order of _mm256_packs_epi32(channels 0-7, channels 8-15): 0-3, 8-11, 4-7, 12-15.
+// Padded channels get INT16_MAX (code 0 for accumulators below it).
+std::vector<int16_t> pack_thresholds_i16(const int32_t* t, int64_t n, int count);
 
 }  // namespace dnnsplit::kernels

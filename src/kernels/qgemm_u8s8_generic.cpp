@@ -69,4 +69,18 @@ std::vector<int32_t> pack_thresholds(const int32_t* t, int64_t n, int count, int
   return packed;
 }
 
+std::vector<int16_t> pack_thresholds_i16(const int32_t* t, int64_t n, int count) {
+  constexpr int64_t kNr = 16;
+  const int64_t np = round_up(n, kNr);
+  std::vector<int16_t> packed(static_cast<size_t>(np * count), INT16_MAX);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t lane = j % kNr;
+    const int64_t pos = (lane / 4 % 2) * 8 + (lane / 8) * 4 + lane % 4;  // packs' interleave
+    for (int c = 0; c < count; ++c) {
+      packed[static_cast<size_t>(((j / kNr) * count + c) * kNr + pos)] = static_cast<int16_t>(t[j * count + c]);
+    }
+  }
+  return packed;
+}
+
 }  // namespace dnnsplit::kernels

@@ -116,6 +116,34 @@ bool is_graph_output(const ir::Graph& graph, int id) {
   return std::find(graph.outputs.begin(), graph.outputs.end(), id) != graph.outputs.end();
 }
 
+// Ops that move values without arithmetic, so a -0 they read reaches their output unchanged.
+bool moves_values(const ir::Node& node) {
+  static const std::set<std::string> kOps = {"Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose",
+                                             "MaxPool", "GlobalMaxPool", "Concat", "Slice", "Split", "Gather",
+                                             "Expand", "Tile", "DepthToSpace", "SpaceToDepth"};
+  return (node.domain.empty() || node.domain == "ai.onnx") && kOps.count(node.op_type) > 0;
+}
+
+// Whether values of tensor `id` reach a graph output unchanged through value-moving ops, such as
+// a max-pool or flatten that ends a split stage (or, when `self`, as the output itself).
+bool copied_to_output(const ir::Graph& graph, int id, bool self) {
+  std::vector<int> todo{id};
+  std::set<int> seen{id};
+  while (!todo.empty()) {
+    const int t = todo.back();
+    todo.pop_back();
+    if ((self || t != id) && is_graph_output(graph, t)) return true;
+    for (int c : graph.consumers(t)) {
+      const ir::Node& node = graph.nodes[static_cast<size_t>(c)];
+      if (!moves_values(node)) continue;
+      for (int o : node.outputs) {
+        if (o >= 0 && seen.insert(o).second) todo.push_back(o);
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Chain find_chain(const ir::Graph& graph, int start, int64_t channels, const std::function<const Tensor*(int)>& constant,
@@ -134,7 +162,7 @@ Chain find_chain(const ir::Graph& graph, int start, int64_t channels, const std:
     nodes.push_back(consumers[0]);
     current = node.outputs[0];
     const auto& info = graph.tensor(current);
-    if (info.quant && info.shape.size() == rank && (end_at_output || !is_graph_output(graph, current))) {
+    if (info.quant && info.shape.size() == rank && !copied_to_output(graph, current, !end_at_output)) {
       if (auto map = code_map_of(*info.quant, channels, rank)) {
         cut = nodes.size();
         end = current;

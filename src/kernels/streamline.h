@@ -48,9 +48,11 @@ struct Chain {
 
 // Longest chain of per-channel monotone ops from `start` whose intermediate tensors have one
 // consumer and are no graph outputs, cut back to its last quantized tensor. `constant` returns
-// a tensor's constant value or nullptr. Unless end_at_output, the chain does not end at a graph
-// output either: codes cannot tell -0 from +0, which the reference's Quant can produce, so a
-// graph output is better computed by the reference nodes from the exact linear result.
+// a tensor's constant value or nullptr. The chain does not end at a tensor whose values reach a
+// graph output through value-moving ops (a max-pool, flatten or reshape ending a split stage),
+// nor, unless end_at_output, at a graph output itself: codes cannot tell -0 from +0, which the
+// reference's Quant can produce, so such outputs are computed by the reference nodes from the
+// exact linear result.
 Chain find_chain(const ir::Graph& graph, int start, int64_t channels, const std::function<const Tensor*(int)>& constant,
                  bool end_at_output);
 

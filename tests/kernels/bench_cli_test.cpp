@@ -56,4 +56,13 @@ TEST(BenchCli, UnknownModelIsOneLineError) {
   EXPECT_NE(r.out.find("no-such-model.onnx"), std::string::npos) << r.out;
 }
 
+TEST(BenchCli, BadOptionsAreOneLineErrors) {
+  for (const char* args : {"--threads 0", "--batch 0", "--seconds -1", "--seconds abc"}) {
+    const Result r = run(std::string("bench tfc-w2a2 ") + args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("dnnsplit: error: "), 0u) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << args << ": not one line: " << r.out;
+  }
+}
+
 }  // namespace

@@ -8,6 +8,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -53,7 +54,7 @@ std::vector<uint8_t> random_codes(size_t n, int max, std::mt19937& rng) {
 const ConvGeometry kGeometries[] = {
     geometry(5, 7, 3, 5, 3, 1, 0),   geometry(6, 6, 8, 9, 3, 2, 1),  geometry(4, 5, 17, 16, 1, 1, 0),
     geometry(7, 4, 4, 33, 3, 1, 1),  geometry(9, 9, 1, 3, 3, 2, 0),  geometry(3, 3, 32, 8, 3, 1, 1),
-    geometry(8, 8, 9, 4, 2, 2, 0),   geometry(1, 1, 5, 7, 1, 1, 0),
+    geometry(8, 8, 9, 4, 2, 2, 0),   geometry(1, 1, 5, 7, 1, 1, 0),  geometry(13, 19, 3, 32, 3, 2, 1),
 };
 
 TEST(ConvKernels, Im2colQgemmMatchesNaiveConv) {
@@ -163,16 +164,16 @@ TEST(ConvKernels, ImplicitRowsQgemmMatchesNaiveConv) {
   }
 }
 
+// Every max-pool kernel; channel counts around the vector widths exercise the tails.
 TEST(ConvKernels, MaxPoolMatchesNaive) {
   std::mt19937 rng(3);
   const ConvGeometry pools[] = {geometry(6, 6, 64, 64, 2, 2, 0), geometry(5, 7, 3, 3, 2, 2, 0),
-                                geometry(7, 7, 9, 9, 3, 2, 1), geometry(4, 4, 1, 1, 3, 1, 1)};
+                                geometry(7, 7, 9, 9, 3, 2, 1),   geometry(4, 4, 1, 1, 3, 1, 1),
+                                geometry(5, 6, 45, 45, 2, 2, 0), geometry(6, 5, 33, 33, 3, 1, 1)};
   for (const auto& g : pools) {
     SCOPED_TRACE(describe(g));
     const auto in = random_codes(static_cast<size_t>(g.in_h * g.in_w * g.in_c), 255, rng);
-    std::vector<uint8_t> out(static_cast<size_t>(g.out_h * g.out_w * g.in_c));
-    maxpool_u8(g, in.data(), 0, 1, out.data());
-    maxpool_u8(g, in.data(), 1, g.out_h, out.data());
+    std::vector<uint8_t> expect(static_cast<size_t>(g.out_h * g.out_w * g.in_c));
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
       for (int64_t ox = 0; ox < g.out_w; ++ox) {
         for (int64_t ch = 0; ch < g.in_c; ++ch) {
@@ -184,9 +185,15 @@ TEST(ConvKernels, MaxPoolMatchesNaive) {
               if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) best = std::max<int>(best, at<uint8_t>(in, g, iy, ix, ch, 0));
             }
           }
-          ASSERT_EQ(out[static_cast<size_t>((oy * g.out_w + ox) * g.in_c + ch)], best);
+          expect[static_cast<size_t>((oy * g.out_w + ox) * g.in_c + ch)] = static_cast<uint8_t>(best);
         }
       }
+    }
+    for (const auto& kernel : maxpool_kernels()) {
+      std::vector<uint8_t> out(expect.size());
+      kernel.fn(g, in.data(), 0, 1, out.data());
+      kernel.fn(g, in.data(), 1, g.out_h, out.data());
+      EXPECT_EQ(out, expect) << kernel.name;
     }
   }
 }
@@ -247,10 +254,25 @@ TEST(ConvKernels, DepthwiseIntegerEveryKernel) {
       args.threshold_count = kCount;
       args.oy0 = 0;
       args.oy1 = g.out_h;
+      const auto w16 = narrow_int16(wp);
+      const auto t16 = narrow_int16(tp);
+      if (kernel.int16_sums) {
+        ASSERT_TRUE(dw_fits_int16(wp, g.taps(), cp, 15));
+        args.w16 = w16.data();
+        args.thresholds16 = t16.data();
+      }
       kernel.fn(args);
       ASSERT_EQ(out, expect);
     }
   }
+}
+
+TEST(ConvKernels, DepthwiseInt16Bound) {
+  // 15 * (7 + 7 + ...) for 9 taps fits; 255 * 127 * 2 does not.
+  EXPECT_TRUE(dw_fits_int16(std::vector<int32_t>(9, -7), 9, 1, 15));
+  EXPECT_FALSE(dw_fits_int16({127, -127}, 2, 1, 255));
+  EXPECT_TRUE(dw_fits_int16({127, 1}, 1, 2, 255));  // per channel: 255 * 127 = 32385
+  EXPECT_EQ(narrow_int16({40000, -5, INT32_MAX}), (std::vector<int16_t>{32767, -5, 32767}));
 }
 
 // The reference engine's float path for one output: terms in input channel, ky, kx order, padding
@@ -302,6 +324,22 @@ void check_float_family(bool dw) {
       for (int q = 0; q < kCount; ++q) t[static_cast<size_t>(oc * kCount + q)] = expect[rng() % (expect.size() / g.out_c) * g.out_c + oc];
       std::sort(t.begin() + oc * kCount, t.begin() + (oc + 1) * kCount);
     }
+    std::vector<float> even(t.size());
+    for (int64_t oc = 0; oc < g.out_c; ++oc) {
+      float lo = std::numeric_limits<float>::infinity();
+      float hi = -lo;
+      for (size_t i = static_cast<size_t>(oc); i < expect.size(); i += static_cast<size_t>(g.out_c)) {
+        lo = std::min(lo, expect[i]);
+        hi = std::max(hi, expect[i]);
+      }
+      for (int q = 0; q < kCount; ++q) {
+        even[static_cast<size_t>(oc * kCount + q)] = lo + (hi - lo) * static_cast<float>(q + 1) / static_cast<float>(kCount + 1);
+      }
+      even[static_cast<size_t>(oc * kCount + kCount / 2)] = expect[static_cast<size_t>(oc)];  // a tie
+      std::sort(even.begin() + oc * kCount, even.begin() + (oc + 1) * kCount);
+    }
+    double in_bound = 0.0;
+    for (float v : in) in_bound = std::max(in_bound, std::fabs(static_cast<double>(v)));
     for (const auto& kernel : fconv_kernels(dw)) {
       SCOPED_TRACE(kernel.name);
       const int64_t cp = round_up(g.out_c, kernel.nr);
@@ -337,18 +375,39 @@ void check_float_family(bool dw) {
       for (size_t i = 0; i < expect.size(); ++i) {
         ASSERT_EQ(std::bit_cast<uint32_t>(values[i]), std::bit_cast<uint32_t>(expect[i])) << "at " << i;
       }
-      const auto tp = pack_float_thresholds(t.data(), g.out_c, kCount, kernel.nr);
-      std::vector<uint8_t> codes(expect.size(), 0xCC);
-      args.out_values = nullptr;
-      args.out_codes = codes.data();
-      args.thresholds = tp.data();
-      args.threshold_count = kCount;
-      kernel.fn(args);
-      for (size_t i = 0; i < expect.size(); ++i) {
-        const auto oc = static_cast<int64_t>(i % static_cast<size_t>(g.out_c));
-        int code = 0;
-        for (int q = 0; q < kCount; ++q) code += expect[i] >= t[static_cast<size_t>(oc * kCount + q)];
-        ASSERT_EQ(codes[i], code) << "at " << i;
+      // Thresholds from the results (ties), then evenly spaced ones with a result among them
+      // (the float32 filter's straight-line fit), without and with the filter.
+      for (const auto* thresholds : {&t, &even}) {
+        const auto tp = pack_float_thresholds(thresholds->data(), g.out_c, kCount, kernel.nr);
+        // The filter is for dense SIMD kernels only.
+        const auto filter = dw ? std::nullopt : make_fconv_filter(g, wp, bp, cp, in_bound, *thresholds, kCount);
+        ASSERT_TRUE(dw || filter.has_value());
+        for (const bool with_filter : {false, true}) {
+          if (with_filter && (dw || kernel.nr == 1)) continue;
+          SCOPED_TRACE(with_filter ? "float32 filter" : "double sums");
+          args.w32 = nullptr;
+          if (with_filter) {
+            args.w32 = filter->w32.data();
+            args.bias32 = filter->bias32.data();
+            args.margin = filter->margin.data();
+            args.fit_a = filter->fit_a.data();
+            args.fit_inv = filter->fit_inv.data();
+            args.fit_rho = filter->fit_rho.data();
+            args.fit_top = filter->fit_top.data();
+          }
+          std::vector<uint8_t> codes(expect.size(), 0xCC);
+          args.out_values = nullptr;
+          args.out_codes = codes.data();
+          args.thresholds = tp.data();
+          args.threshold_count = kCount;
+          kernel.fn(args);
+          for (size_t i = 0; i < expect.size(); ++i) {
+            const auto oc = static_cast<int64_t>(i % static_cast<size_t>(g.out_c));
+            int code = 0;
+            for (int q = 0; q < kCount; ++q) code += expect[i] >= (*thresholds)[static_cast<size_t>(oc * kCount + q)];
+            ASSERT_EQ(codes[i], code) << "at " << i;
+          }
+        }
       }
     }
   }

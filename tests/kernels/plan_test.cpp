@@ -85,16 +85,22 @@ std::vector<float> per_channel_scales(int64_t c, float base) {
   return s;
 }
 
-ir::Graph synthetic_model() {
+// UINT8 input "in" of the given shape, /255, 8-bit signed quantizer: tensor "a0".
+onnx::ModelProto uint8_input_model(const std::vector<int64_t>& shape) {
   auto m = empty_model();
   auto* op = m.add_opset_import();
   op->set_domain("qonnx.custom_op.general");
   op->set_version(1);
-  add_input(m, "in", {1, 3, 11, 9});
+  add_input(m, "in", shape);
   annotate_input(m, "in", "UINT8");
   add_float_init(m, "k255", {}, {255.0F});
   add_node(m, "Div", "prep", {"in", "k255"}, {"x0"});
   add_quant(m, "q0", "x0", "a0", {}, {1.0F / 128.0F}, 8, true, false);
+  return m;
+}
+
+ir::Graph synthetic_model() {
+  auto m = uint8_input_model({1, 3, 11, 9});
   // 3 -> 5, 3x3 pad 1, ternary weights, signs and a zero in the BN, ternary activations.
   add_conv(m, "c1", "a0", "y1", 3, 5, 3, 1, 1, 1, 2, false, 11);
   add_bn(m, "bn1", "y1", "z1", 5, 12, true);
@@ -137,19 +143,58 @@ TEST(FastPlan, SyntheticOddModelMatchesReference) {
   EXPECT_GT(share, 0.999);
 }
 
+// A depthwise conv on the reference's float path (per-channel input scales) whose sums sit
+// on a quantizer's rounding boundary on channel 0 (0.1 * 0.05 * 1 = half of 0.01, up to float
+// rounding): there the integer thresholds cannot be proven, so the plan recomputes that channel
+// the reference's way (every pixel, so a wrong recomputation shows) and keeps the integer kernel
+// for the others. A pointwise conv on per-channel input after it runs the dense float-path kernel.
+ir::Graph float_depthwise_model() {
+  auto m = uint8_input_model({1, 3, 13, 11});
+  add_conv(m, "c1", "a0", "y1", 3, 8, 1, 1, 0, 1, 2, false, 81);
+  add_bn(m, "bn1", "y1", "z1", 8, 82, false);
+  add_quant(m, "q1", "z1", "a1", {1, 8, 1, 1}, {0.1F, 0.2F, 0.4F, 0.6F, 0.8F, 1.2F, 0.2F, 0.4F}, 3, false, false);
+  add_conv(m, "c2", "a1", "y2", 8, 8, 3, 1, 1, 8, 2, false, 83);
+  add_quant(m, "q2", "y2", "a2", {1, 8, 1, 1}, std::vector<float>(8, 0.01F), 6, true, false);
+  add_conv(m, "c3", "a2", "y3", 8, 5, 1, 1, 0, 1, 3, false, 84);
+  add_bn(m, "bn3", "y3", "z3", 5, 85, true);
+  add_quant(m, "q3", "z3", "out", {}, {0.5F}, 4, true, false);
+  add_output(m, "out", {1, 5, 13, 11});
+  return import_model_from_bytes(serialize(m), "float-depthwise");
+}
+
+TEST(FastPlan, FloatPathDepthwiseOnIntegersMatchesReference) {
+  const auto graph = float_depthwise_model();
+  const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph));
+  bool redone = false;
+  for (const auto& s : plan.steps()) redone = redone || (s.kind == "dwconv" && s.kernel.find("+1f64") != std::string::npos);
+  EXPECT_TRUE(redone) << "channel 0 should be recomputed on the float path";
+  compare_with_reference(graph, {random_images({1, 3, 13, 11}, 6, 21)}, "float-depthwise",
+                         {{true, 1, 1}, {false, 1, 0}, {true, 2, 3}});
+}
+
+// A grouped (not depthwise) conv on the reference's exact integer path has no fast kernel: it
+// must run the reference's integer formula, not the evaluator's float path, and the plan must
+// still compile.
+TEST(FastPlan, GroupedConvOnIntegerPathMatchesReference) {
+  auto m = uint8_input_model({1, 4, 7, 6});
+  add_conv(m, "g1", "a0", "y1", 4, 6, 3, 1, 1, 2, 4, true, 91);
+  add_bn(m, "bn1", "y1", "z1", 6, 92, true);
+  add_quant(m, "q1", "z1", "a1", {}, {0.5F}, 3, true, false);
+  add_conv(m, "c2", "a1", "y2", 6, 5, 1, 1, 0, 1, 2, false, 93);
+  add_quant(m, "q2", "y2", "out", {}, {0.25F}, 4, true, false);
+  add_output(m, "out", {1, 5, 7, 6});
+  const auto graph = import_model_from_bytes(serialize(m), "grouped");
+  const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph));
+  bool grouped_reference = false;
+  for (const auto& s : plan.steps()) grouped_reference = grouped_reference || (s.name == "g1" && s.kind == "reference");
+  EXPECT_TRUE(grouped_reference);
+  compare_with_reference(graph, {random_images({1, 4, 7, 6}, 5, 31)}, "grouped", {{true, 1, 0}, {true, 2, 2}});
+}
+
 // A stage that ends at a quantizer (as split sub-models do): the reference's Quant can give -0,
 // which codes cannot hold, so the output must come from the reference nodes.
-// Disabled at the end of session 1: fails against the work-in-progress fast plan (issue 7); re-enable when the kernels land.
-TEST(FastPlan, DISABLED_QuantizedGraphOutputKeepsSignedZeros) {
-  auto m = empty_model();
-  auto* op = m.add_opset_import();
-  op->set_domain("qonnx.custom_op.general");
-  op->set_version(1);
-  add_input(m, "in", {1, 3, 6, 5});
-  annotate_input(m, "in", "UINT8");
-  add_float_init(m, "k255", {}, {255.0F});
-  add_node(m, "Div", "prep", {"in", "k255"}, {"x0"});
-  add_quant(m, "q0", "x0", "a0", {}, {1.0F / 128.0F}, 8, true, false);
+TEST(FastPlan, QuantizedGraphOutputKeepsSignedZeros) {
+  auto m = uint8_input_model({1, 3, 6, 5});
   add_conv(m, "c1", "a0", "y1", 3, 7, 3, 1, 1, 1, 2, false, 71);
   add_bn(m, "bn1", "y1", "z1", 7, 72, true);
   add_quant(m, "q1", "z1", "out", {}, {4.0F}, 3, true, true);  // coarse: small negatives give -0
@@ -164,14 +209,15 @@ TEST(FastPlan, DISABLED_QuantizedGraphOutputKeepsSignedZeros) {
 }
 
 TEST(FastPlan, StepsNameTheirKernels) {
-  const auto graph = synthetic_model();
-  const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph));
   std::set<std::string> kinds;
-  for (const auto& s : plan.steps()) {
-    kinds.insert(s.kind);
-    std::printf("  %-10s %-34s %s\n", s.kind.c_str(), s.kernel.c_str(), s.name.c_str());
-    if (s.kind == "qgemm" || s.kind == "dwconv" || s.kind == "fconv") {
-      EXPECT_FALSE(s.kernel.empty()) << s.name;
+  for (const auto& graph : {synthetic_model(), float_depthwise_model()}) {
+    const FastPlan plan = compile_fast_plan(graph, evaluator_for(graph));
+    for (const auto& s : plan.steps()) {
+      kinds.insert(s.kind);
+      std::printf("  %-10s %-34s %s\n", s.kind.c_str(), s.kernel.c_str(), s.name.c_str());
+      if (s.kind == "qgemm" || s.kind == "dwconv" || s.kind == "fconv") {
+        EXPECT_FALSE(s.kernel.empty()) << s.name;
+      }
     }
   }
   for (const char* kind : {"lut", "qgemm", "dwconv", "fconv", "maxpool", "reference"}) {

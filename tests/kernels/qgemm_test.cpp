@@ -114,15 +114,27 @@ void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chu
   args.ldo = ldo;
   args.thresholds = packed_t.data();
   args.threshold_count = kCount;
-  kernel.fn(args);
-  for (int64_t i = 0; i < c.m; ++i) {
-    for (int64_t j = 0; j < c.n; ++j) {
-      const int64_t s = expect[static_cast<size_t>(i * c.n + j)];
-      int code = 0;
-      for (int q = 0; q < kCount; ++q) code += s >= t[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
-      ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + static_cast<size_t>(j)], code) << "at row " << i << " channel " << j;
+  // Then, where sums and thresholds fit int16 and the kernel has 16-channel blocks, the same
+  // thresholds as int16 (kernels that do not use them must ignore them).
+  auto in16 = [](int64_t v) { return v >= INT16_MIN && v < INT16_MAX; };
+  const bool fits16 = kernel.nr == 16 && std::all_of(expect.begin(), expect.end(), in16) &&
+                      std::all_of(t.begin(), t.end(), [&](int32_t v) { return in16(v); });
+  const auto packed_t16 = fits16 ? pack_thresholds_i16(t.data(), c.n, kCount) : std::vector<int16_t>{};
+  for (const bool int16 : {false, true}) {
+    if (int16 && !fits16) continue;
+    SCOPED_TRACE(int16 ? "int16 thresholds" : "int32 thresholds");
+    std::fill(codes.begin(), codes.end(), 0xAB);
+    args.thresholds16 = int16 ? packed_t16.data() : nullptr;
+    kernel.fn(args);
+    for (int64_t i = 0; i < c.m; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) {
+        const int64_t s = expect[static_cast<size_t>(i * c.n + j)];
+        int code = 0;
+        for (int q = 0; q < kCount; ++q) code += s >= t[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
+        ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + static_cast<size_t>(j)], code) << "at row " << i << " channel " << j;
+      }
+      for (size_t j = static_cast<size_t>(c.n); j < ldo; ++j) ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + j], 0xAB);
     }
-    for (size_t j = static_cast<size_t>(c.n); j < ldo; ++j) ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + j], 0xAB);
   }
 }
 
