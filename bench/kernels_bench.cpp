@@ -159,15 +159,7 @@ void fconv_bench(benchmark::State& state, const FconvKernel& kernel, WindowShape
   args.thresholds = tp.data();
   args.threshold_count = kCount;
   const auto f = filter ? make_fconv_filter(g, w, {}, cp, 1.0, t, kCount) : std::nullopt;
-  if (f) {
-    args.w32 = f->w32.data();
-    args.bias32 = f->bias32.data();
-    args.margin = f->margin.data();
-    args.fit_a = f->fit_a.data();
-    args.fit_inv = f->fit_inv.data();
-    args.fit_rho = f->fit_rho.data();
-    args.fit_top = f->fit_top.data();
-  }
+  if (f) use_fconv_filter(args, *f);
   for (auto _ : state) {
     kernel.fn(args);
     benchmark::DoNotOptimize(out.data());

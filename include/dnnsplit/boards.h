@@ -15,6 +15,10 @@ namespace dnnsplit {
 enum class DspBlock : uint8_t { kDsp48E1, kDsp48E2, kDsp58 };
 DspBlock dsp_block_of_part(const std::string& part);
 std::string dsp_block_name(DspBlock block);
+// Width in bits of the AXI port FINN's DMAs (InsertIODMA) use on a part: the native HP port of
+// PYNQ boards (util/basic.py pynq_native_port_width: Zynq-7000 64, Zynq UltraScale+ 128), 512 in
+// the Vitis (Alveo) flow. Weights in external memory arrive at most this wide per cycle.
+int dma_port_bits_of_part(const std::string& part);
 
 // Resource counts. BRAM is counted in RAMB18 units (a BRAM36 is two).
 struct BoardResources {
@@ -49,7 +53,11 @@ struct Board {
   std::string source;        // where the numbers come from (data sheet, FINN platforms.py, ...)
 
   DspBlock dsp_block() const { return dsp_block_of_part(part); }
+  int dma_port_bits() const { return dma_port_bits_of_part(part); }
 };
+
+// One board as an entry of the boards.json format (a JSON object), as add_json reads it back.
+std::string board_catalog_entry(const Board& board);
 
 class BoardCatalog {
  public:

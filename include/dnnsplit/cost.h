@@ -147,6 +147,10 @@ struct LowerOptions {
   // Integer type assumed for graph inputs that carry none (FINN builds set e.g. UINT8 on the
   // input of a float model); nullopt: such inputs are an error once hardware reads them.
   std::optional<DataType> input_type;
+  // A quantizer that reads a float graph input without input_type (directly or through affine and
+  // layout ops) stays in software: the host quantizes the input and the hardware starts at the
+  // integer stream. Default: such an input is an error, as FINN needs the input's integer type.
+  bool host_input_quantizers = false;
 };
 
 // Analysis: maps the graph onto FINN hardware layers with FINN's names, shapes, data types
@@ -162,6 +166,11 @@ HwGraph read_finn_hw_model(const std::string& path);
 bool is_finn_hw_model(const std::string& path);
 // Either of the two, depending on what the file holds.
 HwGraph load_hw_graph(const std::string& path, const LowerOptions& options = {});
+
+// FINN's GiveUniqueNodeNames for hardware layers: <op type>_<n>, counted per specialised op type
+// in graph order (MVAU_hls_0, MVAU_hls_1, Thresholding_rtl_0, ...). lower_to_hw names its layers
+// so; a slice built into a bitstream of its own restarts the counts.
+void assign_finn_names(HwGraph& hw);
 
 // Contiguous layers [first, last] as a graph of their own (inputs from outside become -1),
 // e.g. to estimate one pipeline stage.

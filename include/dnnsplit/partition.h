@@ -98,7 +98,10 @@ std::string sha256_hex(const std::string& bytes);
 std::string sha256_file(const std::string& path);
 
 // ---------------------------------------------------------------------------------------------
-// Planning a model onto boards (cost model + strategy + stage export).
+// Planning a model onto boards (cost model + strategy + stage export). The planner cuts the nodes
+// in a topological order that follows FINN's layer order (docs/plan-schema.md, "Planning order");
+// a layer too large for a board with BRAM weights gets LUTRAM, URAM or DRAM weights
+// (docs/cost-model.md); a float model input without input_type is quantized on the host.
 
 struct HardwareOptions {
   // Board names as the user listed them. One name: as many boards of that kind as needed;
@@ -124,7 +127,7 @@ std::string plan_model(const std::string& model_path, const PlanOptions& options
 // One row of the split-point study: the first board's share when the model is cut at a unit
 // boundary, and what crosses the cut.
 struct SplitPoint {
-  int position = 0;          // IR cut position
+  int position = 0;          // cut position in the planning order (docs/plan-schema.md)
   std::string after;         // the unit (hardware layer group) before the cut
   double lut_percent = 0, lutram_percent = 0, bram_percent = 0, uram_percent = 0, dsp_percent = 0;
   int64_t lut = 0, lutram = 0, bram18 = 0, uram = 0, dsp = 0;

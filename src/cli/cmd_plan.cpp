@@ -39,6 +39,19 @@ void print_summary(const nlohmann::json& plan, const std::string& out) {
                 static_cast<long long>(s["timing"]["bottleneck_cycles"].get<int64_t>()),
                 fps.is_number() ? fps.get<double>() : 0.0, next);
   }
+  for (size_t k = 0; k < stages.size(); ++k) {
+    for (const auto& c : stages[k].value("memory_choices", nlohmann::json::array())) {
+      std::printf("stage %zu: %s has its weights in %s; %s\n", k, c["layer"].get<std::string>().c_str(),
+                  c["weights"].get<std::string>() == "dram" ? "DRAM (mem_mode external)" : c["weights"].get<std::string>().c_str(),
+                  c["reason"].get<std::string>().c_str());
+    }
+    const auto software = stages[k].value("software_nodes", nlohmann::json::array());
+    if (!software.empty()) {
+      std::string names;
+      for (const auto& n : software) names += (names.empty() ? "" : ", ") + n.get<std::string>();
+      std::printf("stage %zu: in software (CPU): %s\n", k, names.c_str());
+    }
+  }
 }
 
 }  // namespace

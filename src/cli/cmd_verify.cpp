@@ -1,6 +1,8 @@
 // dnnsplit verify MODEL DIR [--samples N] [--seed S] [--input X.npy ...]: the chain of stage files
-// in DIR gives outputs bit-identical to the whole model. Exit 0 only when every output matches.
+// in DIR gives outputs bit-identical to the whole model. Exit 0 only when every output matches,
+// 1 when some differ, 2 for bad input.
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "dnnsplit/error.h"
@@ -23,10 +25,13 @@ void add_verify_command(CLI::App& app) {
   app.callback([args] {
     const partition::VerifyResult result = partition::verify_plan(args->model, args->dir, args->options);
     for (const auto& line : result.mismatches) std::printf("MISMATCH %s\n", line.c_str());
+    if (result.outputs_compared == 0) throw Error("verify: no output was compared (--samples 0 and no --input)");
     if (!result.ok()) {
-      throw Error("verify: " + std::to_string(result.mismatches.size()) + " of " +
-                  std::to_string(result.outputs_compared) + " outputs differ between the whole model and the stages in " +
-                  args->dir);
+      // A split that changes the results is a finding, not bad input: exit 1 (2 is for errors).
+      std::fprintf(stderr, "dnnsplit: verify: %zu of %d outputs differ between the whole model and the stages in %s\n",
+                   result.mismatches.size(), result.outputs_compared, args->dir.c_str());
+      std::fflush(stdout);
+      std::exit(1);
     }
     std::printf("verify: %d input(s), %d output(s) bit-identical between %s and the stages in %s\n", result.inputs_run,
                 result.outputs_compared, args->model.c_str(), args->dir.c_str());

@@ -118,6 +118,12 @@ DspBlock dsp_block_of_part(const std::string& part) {
   return DspBlock::kDsp48E2;
 }
 
+int dma_port_bits_of_part(const std::string& part) {
+  if (part.rfind("xc7z", 0) == 0) return 64;
+  if (part.rfind("xczu", 0) == 0 || part.rfind("xck", 0) == 0) return 128;
+  return 512;
+}
+
 std::string dsp_block_name(DspBlock block) {
   switch (block) {
     case DspBlock::kDsp48E1: return "DSP48E1";
@@ -125,6 +131,30 @@ std::string dsp_block_name(DspBlock block) {
     case DspBlock::kDsp58: return "DSP58";
   }
   return "?";
+}
+
+std::string board_catalog_entry(const Board& b) {
+  const nlohmann::ordered_json entry = {{"name", b.name},
+                      {"display_name", b.display_name},
+                      {"part", b.part},
+                      {"lut", b.resources.lut},
+                      {"ff", b.resources.ff},
+                      {"lutram", b.resources.lutram},
+                      {"bram18", b.resources.bram18},
+                      {"uram", b.resources.uram},
+                      {"dsp", b.resources.dsp},
+                      {"usable",
+                       {{"lut", b.usable.lut},
+                        {"ff", b.usable.ff},
+                        {"lutram", b.usable.lutram},
+                        {"bram18", b.usable.bram18},
+                        {"uram", b.usable.uram},
+                        {"dsp", b.usable.dsp}}},
+                      {"clock_mhz", b.clock_mhz},
+                      {"reconfig_ms", b.reconfig_ms},
+                      {"link_mbps", b.link_mbps},
+                      {"source", b.source}};
+  return entry.dump();
 }
 
 BoardCatalog BoardCatalog::builtin() {

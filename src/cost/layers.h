@@ -103,7 +103,4 @@ LayerEstimate estimate_channelwise(const HwLayer& layer, const EstimateOptions& 
 void validate_downsampler(const HwLayer& layer);
 LayerEstimate estimate_downsampler(const HwLayer& layer, const EstimateOptions& options);
 
-// Gives every layer FINN's unique name <op_type>_<n>, counting per op type in graph order.
-void assign_finn_names(HwGraph& hw);
-
 }  // namespace dnnsplit::cost::detail

@@ -220,8 +220,22 @@ void Lowerer::lower_node(int index) {
 void Lowerer::lower_quantizer(int index) {
   const ir::Node& node = g_.nodes[static_cast<size_t>(index)];
   const Stream in = input_stream(index, 0);
-  const DataType itype = require_type(index, 0);
   const ir::TensorInfo& out_info = g_.tensor(node.outputs[0]);
+  if (opt_.host_input_quantizers && in.layer < 0 && !in.type && !in.float_tail) {
+    // The host quantizes the float input; this node and the ops before it stay in software.
+    Stream out;
+    if (ir::is_bipolar_quant_op(node)) {
+      out.type = DataType{1, true, true};
+    } else if (ir::is_multithreshold_op(node)) {
+      out.type = DataType::parse(node.attr_string_or("out_dtype", ""));
+    } else if (out_info.quant) {
+      out.type = DataType::from_quant(*out_info.quant);
+    }
+    check(out.type.has_value(), where(index) + ": the quantizer of a float input has no integer output type");
+    set_output(node.outputs[0], std::move(out));
+    return;
+  }
+  const DataType itype = require_type(index, 0);
   DataType otype;
   int64_t steps = 0;
   std::optional<std::pair<int64_t, int64_t>> range;

@@ -80,6 +80,8 @@ void check_divides(const HwLayer& layer, const char* what, int64_t value, const 
   }
 }
 
+}  // namespace detail
+
 void assign_finn_names(HwGraph& hw) {
   std::map<std::string, int> counters;
   for (auto& layer : hw.layers) {
@@ -87,8 +89,6 @@ void assign_finn_names(HwGraph& hw) {
     layer.name = type + "_" + std::to_string(counters[type]++);
   }
 }
-
-}  // namespace detail
 
 std::string hw_op_name(HwOp op) {
   return detail::op_rules(op).name;

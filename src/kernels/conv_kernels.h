@@ -1,11 +1,13 @@
 // Internal to the kernels: the window-based families on NHWC activations of one image.
 //  - im2col_u8: output pixels' receptive fields as qgemm rows, k ordered (ky, kx, c).
-//  - maxpool_u8: max over windows of uint8 codes (the codes of a positive scale are ordered
-//    like their values, so the max code is the code of the max).
+//  - maxpool_u8 (generic) and maxpool_kernels(): max over windows of uint8 codes (the codes of
+//    a positive scale are ordered like their values, so the max code is the code of the max).
 //  - dwconv_u8s8: depthwise integer conv (exact path) + threshold epilogue.
 //  - fconv_f64: the reference engine's float path, reproduced bit for bit: products of float32
 //    values summed in double in the reference's order (input channel, then ky, then kx), one
-//    rounding to float32, then a float threshold epilogue. Dense (group 1) and depthwise.
+//    rounding to float32, then a float threshold epilogue. Dense (group 1) and depthwise. The
+//    dense SIMD kernel can first decide codes from float32 sums with a proven error margin
+//    (FconvFilter) and redo only the blocks near a threshold the reference's way.
 // Each family lists its kernels (generic first, the truth) for dispatch, tests and benchmarks.
 #pragma once
 
@@ -111,6 +113,8 @@ struct FconvFilter {
   std::vector<float> w32, bias32, margin;
   std::vector<float> fit_a, fit_inv, fit_rho, fit_top;
 };
+// Points args' filter fields at f (which must outlive the calls).
+void use_fconv_filter(FconvArgs& args, const FconvFilter& f);
 std::optional<FconvFilter> make_fconv_filter(const ConvGeometry& g, const std::vector<double>& w,
                                              const std::vector<double>& bias, int64_t c_padded, double in_bound,
                                              const std::vector<float>& thresholds, int count);

@@ -220,6 +220,16 @@ void fit_thresholds(FconvFilter& f, const std::vector<float>& thresholds, int co
 
 }  // namespace
 
+void use_fconv_filter(FconvArgs& args, const FconvFilter& f) {
+  args.w32 = f.w32.data();
+  args.bias32 = f.bias32.data();
+  args.margin = f.margin.data();
+  args.fit_a = f.fit_a.data();
+  args.fit_inv = f.fit_inv.data();
+  args.fit_rho = f.fit_rho.data();
+  args.fit_top = f.fit_top.data();
+}
+
 std::optional<FconvFilter> make_fconv_filter(const ConvGeometry& g, const std::vector<double>& w,
                                              const std::vector<double>& bias, int64_t c_padded, double in_bound,
                                              const std::vector<float>& thresholds, int count) {

@@ -578,15 +578,7 @@ class FconvStep final : public Step {
       args.out_codes = ws.code(out_, j);
       args.thresholds = s_.packed_t.data();
       args.threshold_count = s_.threshold_count;
-      if (s_.filter) {
-        args.w32 = s_.filter->w32.data();
-        args.bias32 = s_.filter->bias32.data();
-        args.margin = s_.filter->margin.data();
-        args.fit_a = s_.filter->fit_a.data();
-        args.fit_inv = s_.filter->fit_inv.data();
-        args.fit_rho = s_.filter->fit_rho.data();
-        args.fit_top = s_.filter->fit_top.data();
-      }
+      if (s_.filter) use_fconv_filter(args, *s_.filter);
     }
     s_.kernel->fn(args);
   }

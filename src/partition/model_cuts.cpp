@@ -2,6 +2,8 @@
 #include "model_cuts.h"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
 #include <sstream>
 
 #include "dnnsplit/error.h"
@@ -63,6 +65,19 @@ void drop_label_select_entries(cost::FoldingConfig& folding, const ir::Graph& gr
   }
 }
 
+// Weights in external memory come from FINN's IODMA at the part's AXI port width; a layer whose
+// weight word (PE * SIMD * weight bits per cycle) is wider would stall on it.
+bool external_weights_keep_up(const cost::HwGraph& hw, const cost::Estimate& estimate, const Board& board) {
+  for (size_t l = 0; l < hw.layers.size(); ++l) {
+    const cost::HwLayer& layer = hw.layers[l];
+    if (layer.folding.mem_mode != cost::MemMode::kExternal) continue;
+    if (layer.op != cost::HwOp::kMvau && layer.op != cost::HwOp::kVvau) continue;
+    const int64_t width = layer.folding.pe * layer.folding.simd * estimate.layers[l].weight_type.bits;
+    if (width > board.dma_port_bits()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 ResolvedBoards resolve_boards(const HardwareOptions& selection) {
@@ -90,10 +105,98 @@ ResolvedBoards resolve_boards(const HardwareOptions& selection) {
   return resolved;
 }
 
-ModelCuts::ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const HardwareOptions& hardware,
-                     bool check_fit)
-    : graph_(graph), folding_given_(!hardware.folding_file.empty()) {
-  check(!graph.nodes.empty(), graph.source_path + ": the model has no nodes to split");
+std::vector<int> layer_order(const ir::Graph& graph, const cost::HwGraph& hw) {
+  const size_t n = graph.nodes.size();
+  std::vector<int> producer(graph.tensors.size(), -1);
+  std::vector<std::vector<int>> consumers(n);
+  for (size_t i = 0; i < n; ++i) {
+    for (int t : graph.nodes[i].outputs) {
+      if (t >= 0) producer[static_cast<size_t>(t)] = static_cast<int>(i);
+    }
+  }
+  std::vector<int> waiting(n, 0);  // producers not yet placed
+  for (size_t i = 0; i < n; ++i) {
+    for (int t : graph.nodes[i].inputs) {
+      const int p = t >= 0 ? producer[static_cast<size_t>(t)] : -1;
+      if (p < 0) continue;
+      consumers[static_cast<size_t>(p)].push_back(static_cast<int>(i));
+      ++waiting[i];
+    }
+  }
+  // Key of a node: its layer; software nodes after their producers, else before their consumers.
+  std::vector<int> key(n, -1);
+  std::vector<char> known(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (hw.node_layer[i] >= 0) {
+      key[i] = hw.node_layer[i];
+      known[i] = 1;
+      continue;
+    }
+    for (int t : graph.nodes[i].inputs) {
+      const int p = t >= 0 ? producer[static_cast<size_t>(t)] : -1;
+      if (p >= 0 && known[static_cast<size_t>(p)]) {
+        key[i] = known[i] ? std::max(key[i], key[static_cast<size_t>(p)]) : key[static_cast<size_t>(p)];
+        known[i] = 1;
+      }
+    }
+  }
+  for (size_t i = n; i-- > 0;) {
+    if (known[i]) continue;
+    for (int c : consumers[i]) {
+      if (!known[static_cast<size_t>(c)]) continue;
+      key[i] = known[i] ? std::min(key[i], key[static_cast<size_t>(c)]) : key[static_cast<size_t>(c)];
+      known[i] = 1;
+    }
+  }
+  using Entry = std::pair<int, int>;  // (key, index in the file)
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> ready;
+  for (size_t i = 0; i < n; ++i) {
+    if (waiting[i] == 0) ready.emplace(key[i], static_cast<int>(i));
+  }
+  std::vector<int> order;
+  while (!ready.empty()) {
+    const int i = ready.top().second;
+    ready.pop();
+    order.push_back(i);
+    for (int c : consumers[static_cast<size_t>(i)]) {
+      if (--waiting[static_cast<size_t>(c)] == 0) ready.emplace(key[static_cast<size_t>(c)], c);
+    }
+  }
+  check(order.size() == n, graph.source_path + ": the graph has a cycle; cannot order it for cutting");
+  return order;
+}
+
+std::optional<MemoryChoice> choose_weight_memory(cost::HwLayer& layer, const Board& board,
+                                                 const cost::EstimateOptions& options) {
+  if (layer.op != cost::HwOp::kMvau && layer.op != cost::HwOp::kVvau) return std::nullopt;
+  const cost::Resources in_bram = cost::estimate_layer(layer, options).res;
+  if (cost::fits_on_board(in_bram, board)) return std::nullopt;
+  struct Variant {
+    cost::MemMode mode;
+    cost::RamStyle style;
+    const char* weights;
+  };
+  std::vector<Variant> variants{{cost::MemMode::kInternalDecoupled, cost::RamStyle::kDistributed, "lutram"}};
+  if (board.resources.uram > 0) variants.push_back({cost::MemMode::kInternalDecoupled, cost::RamStyle::kUltra, "uram"});
+  variants.push_back({cost::MemMode::kExternal, layer.folding.ram_style, "dram"});
+  for (const Variant& v : variants) {
+    cost::HwLayer trial = layer;
+    trial.folding.mem_mode = v.mode;
+    trial.folding.ram_style = v.style;
+    if (!cost::fits_on_board(cost::estimate_layer(trial, options).res, board)) continue;
+    layer.folding = trial.folding;
+    std::string reason;
+    for (const auto& fit : cost::fit_on_board(in_bram, board)) {
+      if (!fit.fits()) reason += (reason.empty() ? "" : "; ") + describe_overflow(fit);
+    }
+    return MemoryChoice{layer.name, v.weights, "with FINN's default weight memory " + reason};
+  }
+  return std::nullopt;
+}
+
+ModelCuts::ModelCuts(ir::Graph graph, const ResolvedBoards& boards, const HardwareOptions& hardware, bool check_fit)
+    : graph_(std::move(graph)), folding_given_(!hardware.folding_file.empty()) {
+  check(!graph_.nodes.empty(), graph_.source_path + ": the model has no nodes to split");
   std::optional<cost::FoldingConfig> folding;
   if (folding_given_) folding = cost::read_folding_file(hardware.folding_file);
   std::optional<cost::DataType> input_type;
@@ -101,7 +204,7 @@ ModelCuts::ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const
     input_type = cost::DataType::parse(hardware.input_type);
     check(input_type.has_value(), "--input-type '" + hardware.input_type + "' is not a FINN integer type (UINT8, INT4, ...)");
   }
-  if (folding) drop_label_select_entries(*folding, graph);
+  if (folding) drop_label_select_entries(*folding, graph_);
   for (const Board& board : boards.types) {
     BoardModel model;
     model.board = board;
@@ -109,20 +212,47 @@ ModelCuts::ModelCuts(const ir::Graph& graph, const ResolvedBoards& boards, const
     cost::LowerOptions lower;
     lower.dsp_block = board.dsp_block();
     lower.input_type = input_type;
+    // Without --input-type a float input is quantized by the host that feeds the first board.
+    lower.host_input_quantizers = !input_type.has_value();
     lower.top_k = 0;  // the stages hold exactly the model's nodes: no LabelSelect of our own
-    model.hw = cost::lower_to_hw(graph, lower);
-    if (folding) cost::apply_folding(model.hw, *folding);
+    model.hw = cost::lower_to_hw(graph_, lower);
     if (!boards_.empty()) {
       check(same_structure(boards_[0].hw, model.hw),
             "boards '" + boards_[0].board.name + "' and '" + board.name +
                 "' lower the model to different hardware layers; plan them separately");
+    }
+    boards_.push_back(std::move(model));
+  }
+  // Plan over the nodes in hardware-layer order; node indices in the lowered graphs follow.
+  const std::vector<int> order = layer_order(graph_, boards_[0].hw);
+  std::vector<int> place(order.size());
+  std::vector<ir::Node> nodes;
+  for (size_t k = 0; k < order.size(); ++k) {
+    place[static_cast<size_t>(order[k])] = static_cast<int>(k);
+    nodes.push_back(std::move(graph_.nodes[static_cast<size_t>(order[k])]));
+  }
+  graph_.nodes = std::move(nodes);
+  for (BoardModel& model : boards_) {
+    std::vector<int> node_layer(order.size(), -1);
+    for (size_t i = 0; i < order.size(); ++i) node_layer[static_cast<size_t>(place[i])] = model.hw.node_layer[i];
+    model.hw.node_layer = std::move(node_layer);
+    for (auto& layer : model.hw.layers) {
+      for (int& node : layer.ir_nodes) node = place[static_cast<size_t>(node)];
+      std::sort(layer.ir_nodes.begin(), layer.ir_nodes.end());
+    }
+    if (folding) {
+      cost::apply_folding(model.hw, *folding);
+    } else {
+      for (size_t l = 0; l < model.hw.layers.size(); ++l) {
+        auto choice = choose_weight_memory(model.hw.layers[l], model.board, model.options);
+        if (choice) model.memory_choices[static_cast<int>(l)] = std::move(*choice);
+      }
     }
     const cost::Estimate estimate = cost::estimate(model.hw, model.options);
     for (const auto& layer : estimate.layers) model.layer_resources.push_back(layer.res);
     std::vector<cost::Resources> prefix{cost::Resources{}};
     for (const auto& r : model.layer_resources) prefix.push_back(add(prefix.back(), r));
     prefix_.push_back(std::move(prefix));
-    boards_.push_back(std::move(model));
   }
   build_units();
   for (size_t b = 0; b <= units_.size(); ++b) {
@@ -139,6 +269,10 @@ int ModelCuts::main_node(const std::vector<int>& nodes) const {
   for (int n : nodes) {
     const auto& op = graph_.nodes[static_cast<size_t>(n)].op_type;
     if (std::find(kCompute.begin(), kCompute.end(), op) != kCompute.end()) return n;
+  }
+  for (int n : nodes) {  // a Thresholding layer is named after its quantizer
+    const ir::Node& node = graph_.nodes[static_cast<size_t>(n)];
+    if (ir::is_quant_op(node) || ir::is_bipolar_quant_op(node)) return n;
   }
   return *std::min_element(nodes.begin(), nodes.end());
 }
@@ -219,6 +353,15 @@ int ModelCuts::position(int boundary) const {
   return units_[static_cast<size_t>(boundary) - 1].end;
 }
 
+std::vector<MemoryChoice> ModelCuts::memory_choices(int type, int begin, int end) const {
+  std::vector<MemoryChoice> notes;
+  const auto& choices = boards_[static_cast<size_t>(type)].memory_choices;
+  const int first = units_[static_cast<size_t>(begin)].first_layer;
+  const int last = units_[static_cast<size_t>(end) - 1].end_layer;
+  for (auto it = choices.lower_bound(first); it != choices.end() && it->first < last; ++it) notes.push_back(it->second);
+  return notes;
+}
+
 cost::Resources ModelCuts::resources(int type, int begin, int end) const {
   const auto& prefix = prefix_[static_cast<size_t>(type)];
   return subtract(prefix[static_cast<size_t>(units_[static_cast<size_t>(end) - 1].end_layer)],
@@ -246,10 +389,18 @@ void ModelCuts::check_units_fit() const {
       }
       const auto& layer = model.hw.layers[static_cast<size_t>(worst)];
       std::string node;
-      if (!layer.ir_nodes.empty()) node = " (node '" + graph_.nodes[static_cast<size_t>(layer.ir_nodes[0])].name + "')";
-      throw Error(graph_.source_path + ": layer '" + layer.name + "'" + node + " does not fit board '" +
-                  model.board.name + "' on its own" + (folding_given_ ? " with the given folding" : "") + ": " +
-                  describe_overflow(fit));
+      if (!layer.ir_nodes.empty()) node = "node '" + graph_.nodes[static_cast<size_t>(main_node(layer.ir_nodes))].name + "'";
+      std::string inseparable;  // layers no cut can separate from it (its sliding window, padding, ...)
+      for (int l = units_[u].first_layer; l < units_[u].end_layer; ++l) {
+        if (l != worst) inseparable += (inseparable.empty() ? "" : ", ") + model.hw.layers[static_cast<size_t>(l)].name;
+      }
+      if (!inseparable.empty()) node += (node.empty() ? "with " : ", with ") + inseparable;
+      const bool weights = layer.op == cost::HwOp::kMvau || layer.op == cost::HwOp::kVvau;
+      const std::string how = folding_given_ ? " with the given folding"
+                              : weights      ? " even at PE = SIMD = 1 with any weight memory (BRAM, LUTRAM, URAM, DRAM)"
+                                             : " even at PE = SIMD = 1";
+      throw Error(graph_.source_path + ": layer '" + layer.name + "'" + (node.empty() ? "" : " (" + node + ")") +
+                  " does not fit board '" + model.board.name + "'" + how + ": " + describe_overflow(fit));
     }
     throw Error(graph_.source_path + ": unit '" + units_[u].name + "' fits none of the listed boards");
   }
@@ -279,7 +430,7 @@ const StageHardware& ModelCuts::stage(int type, int begin, int end) const {
         cost::HwGraph trial = base;
         cost::auto_fold(trial, clock_hz / static_cast<double>(mid), model.board.clock_mhz);
         cost::Estimate estimate = cost::estimate(trial, model.options);
-        if (cost::fits_on_board(estimate.total, model.board)) {
+        if (cost::fits_on_board(estimate.total, model.board) && external_weights_keep_up(trial, estimate, model.board)) {
           hi = mid;
           if (estimate.max_cycles < result->estimate.max_cycles) {
             result->hw = std::move(trial);

@@ -1,7 +1,6 @@
 // plan_model: cost model + strategy + stage export -> stage-K.onnx and plan.json
 // (docs/plan-schema.md).
 #include <cmath>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "dnnsplit/analysis.h"
@@ -38,25 +37,15 @@ json tensors_json(const ir::Graph& graph, const std::vector<int>& ids) {
   return list;
 }
 
+// The catalog entry (boards.json fields), with plan.json's names for the reconfiguration time and
+// the link bandwidth.
 json board_json(const Board& b) {
-  return {{"lut", b.resources.lut},
-          {"ff", b.resources.ff},
-          {"lutram", b.resources.lutram},
-          {"bram18", b.resources.bram18},
-          {"uram", b.resources.uram},
-          {"dsp", b.resources.dsp},
-          {"usable",
-           {{"lut", b.usable.lut},
-            {"ff", b.usable.ff},
-            {"lutram", b.usable.lutram},
-            {"bram18", b.usable.bram18},
-            {"uram", b.usable.uram},
-            {"dsp", b.usable.dsp}}},
-          {"clock_mhz", b.clock_mhz},
-          {"reconfiguration_ms", b.reconfig_ms},
-          {"link_mbit_s", b.link_mbps},
-          {"part", b.part},
-          {"source", b.source}};
+  json entry = json::parse(board_catalog_entry(b));
+  entry["reconfiguration_ms"] = entry["reconfig_ms"];
+  entry["link_mbit_s"] = entry["link_mbps"];
+  entry.erase("reconfig_ms");
+  entry.erase("link_mbps");
+  return entry;
 }
 
 json resources_json(const cost::Resources& r, const Board& board) {
@@ -80,25 +69,21 @@ json timing_json(const cost::Estimate& e, const Board& board) {
           {"link_bits_per_s", board.link_mbps * 1e6}};
 }
 
-// FINN names layers <op type>_<n>, counting per op type in graph order (GiveUniqueNodeNames); a
-// stage file built on its own restarts the count, so its folding must use the stage's names.
-json stage_folding(const cost::HwGraph& hw, json& model_names) {
+// A stage file built on its own restarts FINN's layer counts (GiveUniqueNodeNames), so its
+// folding uses the stage's names; `names` maps the model's layer names to them.
+json stage_folding(const cost::HwGraph& hw, std::vector<std::pair<std::string, std::string>>& names) {
   cost::HwGraph local = hw;
-  std::map<std::string, int> counters;
-  for (auto& layer : local.layers) {
-    model_names.push_back(layer.name);
-    const std::string type = cost::hw_op_type(layer.op, layer.backend);
-    layer.name = type + "_" + std::to_string(counters[type]++);
-  }
+  cost::assign_finn_names(local);
+  for (size_t l = 0; l < hw.layers.size(); ++l) names.emplace_back(hw.layers[l].name, local.layers[l].name);
   return local.layers.empty() ? json::object() : json::parse(cost::folding_to_json(local));
 }
 
 }  // namespace
 
 std::string plan_model(const std::string& model_path, const PlanOptions& options, const std::string& out_dir) {
-  const ir::Graph graph = import_model(model_path);
   const detail::ResolvedBoards boards = detail::resolve_boards(options.selection);
-  const detail::ModelCuts cuts(graph, boards, options.selection);
+  const detail::ModelCuts cuts(import_model(model_path), boards, options.selection);
+  const ir::Graph& graph = cuts.graph();  // in planning order
   const CutTable table = cuts.cut_table(boards);
   const Split split = solve(table, options.strategy, options.stages);
 
@@ -142,12 +127,29 @@ std::string plan_model(const std::string& model_path, const PlanOptions& options
     json node_names = json::array();
     for (int n = first_node; n < end_node; ++n) node_names.push_back(graph.nodes[static_cast<size_t>(n)].name);
     stage["nodes"] = node_names;
+    json software = json::array();
+    for (int n = first_node; n < end_node; ++n) {
+      if (cuts.board(type).hw.node_layer[static_cast<size_t>(n)] < 0) software.push_back(graph.nodes[static_cast<size_t>(n)].name);
+    }
+    stage["software_nodes"] = software;
     stage["inputs"] = tensors_json(graph, cuts.tensors(begin));
     stage["outputs"] = tensors_json(graph, cuts.tensors(end));
     stage["resources"] = resources_json(hw.estimate.total, board);
+    std::vector<std::pair<std::string, std::string>> layer_names;
+    stage["folding"] = stage_folding(hw.hw, layer_names);
     json model_layer_names = json::array();
-    stage["folding"] = stage_folding(hw.hw, model_layer_names);
+    for (const auto& names : layer_names) model_layer_names.push_back(names.first);
     stage["hardware_layers_in_model"] = model_layer_names;
+    json memory = json::array();
+    for (const auto& choice : cuts.memory_choices(type, begin, end)) {
+      std::string local;
+      for (const auto& names : layer_names) {
+        if (names.first == choice.layer) local = names.second;
+      }
+      memory.push_back({{"layer", choice.layer}, {"stage_layer", local}, {"weights", choice.weights},
+                        {"reason", choice.reason}});
+    }
+    stage["memory_choices"] = memory;
     stage["timing"] = timing_json(hw.estimate, board);
     stage["seconds_per_image"] = stage_seconds(table, begin, end, type);
     stages.push_back(stage);

@@ -115,5 +115,42 @@ TEST(CostBoards, FitAgainstUsableFraction) {
   EXPECT_TRUE(std::isinf(cost::fit_on_board(r, zed)[3].percent()));
 }
 
+// board_catalog_entry writes what add_json reads: every built-in board survives the round trip.
+TEST(CostBoards, BoardToJsonRoundTrips) {
+  const BoardCatalog builtin = BoardCatalog::builtin();
+  for (Board b : builtin.boards()) {
+    b.name += "-copy";
+    b.usable.bram18 = 1.0;
+    BoardCatalog catalog;
+    catalog.add_json(R"({"boards": [)" + board_catalog_entry(b) + "]}", "copy");
+    const Board& back = catalog.get(b.name);
+    EXPECT_EQ(back.display_name, b.display_name);
+    EXPECT_EQ(back.part, b.part);
+    EXPECT_EQ(back.resources.lut, b.resources.lut);
+    EXPECT_EQ(back.resources.ff, b.resources.ff);
+    EXPECT_EQ(back.resources.lutram, b.resources.lutram);
+    EXPECT_EQ(back.resources.bram18, b.resources.bram18);
+    EXPECT_EQ(back.resources.uram, b.resources.uram);
+    EXPECT_EQ(back.resources.dsp, b.resources.dsp);
+    EXPECT_EQ(back.usable.lut, b.usable.lut);
+    EXPECT_EQ(back.usable.bram18, 1.0);
+    EXPECT_EQ(back.clock_mhz, b.clock_mhz);
+    EXPECT_EQ(back.reconfig_ms, b.reconfig_ms);
+    EXPECT_EQ(back.link_mbps, b.link_mbps);
+    EXPECT_EQ(back.source, b.source);
+  }
+}
+
+// FINN's DMA port widths (util/basic.py pynq_native_port_width; InsertIODMA(512) for Alveo).
+TEST(CostBoards, DmaPortWidthFollowsThePartFamily) {
+  const BoardCatalog catalog = BoardCatalog::builtin();
+  EXPECT_EQ(catalog.get("zedboard").dma_port_bits(), 64);
+  EXPECT_EQ(catalog.get("pynq-z1").dma_port_bits(), 64);
+  EXPECT_EQ(catalog.get("ultra96").dma_port_bits(), 128);
+  EXPECT_EQ(catalog.get("zcu104").dma_port_bits(), 128);
+  EXPECT_EQ(catalog.get("kv260").dma_port_bits(), 128);
+  EXPECT_EQ(catalog.get("u250").dma_port_bits(), 512);
+}
+
 }  // namespace
 }  // namespace dnnsplit

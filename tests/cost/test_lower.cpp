@@ -242,6 +242,32 @@ TEST(CostLower, InputTypeForUnannotatedInputs) {
   EXPECT_EQ(estimate_layer(hw.layers[2]).acc_type.name(), "INT7");  // as with the annotation
 }
 
+// in (1,4) float -> Mul -> Quant INT4 -> MatMul 4x3 -> Quant INT4: with host_input_quantizers the
+// first quantizer and the Mul before it stay in software and the MVAU reads INT4.
+TEST(CostLower, HostQuantizesAFloatInput) {
+  GraphBuilder b;
+  int x = b.input("in", {1, 4}, std::nullopt);
+  x = b.node("Mul", {x, b.scalar("two", 2.0F)}, {1, 4});
+  x = b.quant(x, quant_type(4, true, false), {1, 4});
+  const int w = b.weights("w", {4, 3}, {1, -1, 1, 1, 0, -1, 1, 1, 1, -1, -1, 0}, quant_type(2, true, true));
+  x = b.node("MatMul", {x, w}, {1, 3});
+  x = b.quant(x, quant_type(4, true, false), {1, 3});
+  b.output(x);
+  const ir::Graph g = b.take();
+  EXPECT_NE(error_of([&] { lower_to_hw(g); }).find("has no integer type"), std::string::npos);
+  LowerOptions o;
+  o.top_k = 0;
+  o.host_input_quantizers = true;
+  const HwGraph hw = lower_to_hw(g, o);
+  ASSERT_EQ(hw.layers.size(), 1U);
+  EXPECT_EQ(hw.layers[0].name, "MVAU_hls_0");
+  EXPECT_EQ(hw.layers[0].input_type.name(), "INT4");
+  EXPECT_EQ(hw.layers[0].mw, 4);
+  EXPECT_EQ(hw.node_layer, (std::vector<int>{-1, -1, 0, 0}));  // Mul, Quant in software
+  // max |x| 8 (INT4) times the largest column sum of |w|, 4 (column 0): +-32 needs INT7.
+  EXPECT_EQ(estimate_layer(hw.layers[0]).acc_type.name(), "INT7");
+}
+
 TEST(CostLower, ErrorsNameNodeAndCause) {
   EXPECT_NE(error_of([] { lower_to_hw(small_conv(true, false)); }).find("input 'in' has no integer type"),
             std::string::npos);

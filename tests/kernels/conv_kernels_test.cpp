@@ -386,15 +386,7 @@ void check_float_family(bool dw) {
           if (with_filter && (dw || kernel.nr == 1)) continue;
           SCOPED_TRACE(with_filter ? "float32 filter" : "double sums");
           args.w32 = nullptr;
-          if (with_filter) {
-            args.w32 = filter->w32.data();
-            args.bias32 = filter->bias32.data();
-            args.margin = filter->margin.data();
-            args.fit_a = filter->fit_a.data();
-            args.fit_inv = filter->fit_inv.data();
-            args.fit_rho = filter->fit_rho.data();
-            args.fit_top = filter->fit_top.data();
-          }
+          if (with_filter) use_fconv_filter(args, *filter);
           std::vector<uint8_t> codes(expect.size(), 0xCC);
           args.out_values = nullptr;
           args.out_codes = codes.data();

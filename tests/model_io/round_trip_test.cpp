@@ -24,7 +24,9 @@ void expect_same_types(const ir::Graph& a, const ir::Graph& b) {
       EXPECT_EQ(ta.shape, tb.shape) << ta.name;
       EXPECT_EQ(ta.quant, tb.quant) << ta.name;
       EXPECT_EQ(ta.is_constant(), tb.is_constant()) << ta.name;
-      if (ta.is_constant() && tb.is_constant()) EXPECT_TRUE(tensors_identical(*ta.constant, *tb.constant)) << ta.name;
+      if (ta.is_constant() && tb.is_constant()) {
+        EXPECT_TRUE(tensors_identical(*ta.constant, *tb.constant)) << ta.name;
+      }
     }
   }
 }

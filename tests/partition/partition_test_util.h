@@ -42,37 +42,25 @@ inline std::string shared_fixture(const std::string& relative) {
 // fractions replaced (keys of boards.json, e.g. {"bram18", 20} or {"usable.bram18", 1.0}).
 inline std::string write_board_file(const std::string& path, const std::string& name, const std::string& base,
                                     const std::map<std::string, double>& overrides) {
-  const BoardCatalog catalog = BoardCatalog::builtin();
-  const Board& b = catalog.get(base);
-  nlohmann::json board = {{"name", name},
-                          {"display_name", b.display_name + " (test copy)"},
-                          {"part", b.part},
-                          {"lut", b.resources.lut},
-                          {"ff", b.resources.ff},
-                          {"lutram", b.resources.lutram},
-                          {"bram18", b.resources.bram18},
-                          {"uram", b.resources.uram},
-                          {"dsp", b.resources.dsp},
-                          {"usable",
-                           {{"lut", b.usable.lut},
-                            {"ff", b.usable.ff},
-                            {"lutram", b.usable.lutram},
-                            {"bram18", b.usable.bram18},
-                            {"uram", b.usable.uram},
-                            {"dsp", b.usable.dsp}}},
-                          {"clock_mhz", b.clock_mhz},
-                          {"reconfig_ms", b.reconfig_ms},
-                          {"link_mbps", b.link_mbps},
-                          {"source", "test"}};
+  Board b = BoardCatalog::builtin().get(base);
+  b.name = name;
+  b.display_name += " (test copy)";
+  b.source = "test";
+  const std::map<std::string, int64_t*> counts{{"lut", &b.resources.lut},       {"ff", &b.resources.ff},
+                                               {"lutram", &b.resources.lutram}, {"bram18", &b.resources.bram18},
+                                               {"uram", &b.resources.uram},     {"dsp", &b.resources.dsp}};
+  const std::map<std::string, double*> reals{
+      {"usable.lut", &b.usable.lut},       {"usable.ff", &b.usable.ff},     {"usable.lutram", &b.usable.lutram},
+      {"usable.bram18", &b.usable.bram18}, {"usable.uram", &b.usable.uram}, {"usable.dsp", &b.usable.dsp},
+      {"clock_mhz", &b.clock_mhz},         {"link_mbps", &b.link_mbps},     {"reconfig_ms", &b.reconfig_ms}};
   for (const auto& [key, value] : overrides) {
-    if (key.rfind("usable.", 0) == 0) {
-      board["usable"][key.substr(7)] = value;
-    } else if (key == "clock_mhz" || key == "link_mbps" || key == "reconfig_ms") {
-      board[key] = value;
+    if (counts.count(key)) {
+      *counts.at(key) = static_cast<int64_t>(value);
     } else {
-      board[key] = static_cast<int64_t>(value);
+      *reals.at(key) = value;
     }
   }
+  const nlohmann::json board = nlohmann::json::parse(board_catalog_entry(b));
   write_bytes(path, nlohmann::json{{"format", "dnnsplit-boards-1"}, {"boards", {board}}}.dump(1));
   return path;
 }

@@ -3,99 +3,24 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "dnnsplit/cost.h"
 #include "dnnsplit/npy.h"
 #include "dnnsplit/error.h"
-#include "partition_test_util.h"
+#include "plan_check.h"
 
 namespace dnnsplit::partition {
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-json read_json(const std::string& path) { return json::parse(test::bytes_of(path)); }
-
-std::vector<std::string> names_of(const json& tensors) {
-  std::vector<std::string> out;
-  for (const auto& t : tensors) out.push_back(t["name"]);
-  return out;
-}
-
-// Everything plan.json promises, checked against the model and the files themselves.
-void check_plan(const std::string& model_path, const std::string& dir, const std::string& catalog = "") {
-  const json plan = read_json(dir + "/plan.json");
-  const ir::Graph model = import_model(model_path);
-  EXPECT_EQ(plan["schema"], "dnnsplit-plan/1");
-  EXPECT_EQ(plan["source_model"]["sha256"], sha256_file(model_path));
-  const auto& stages = plan["stages"];
-  ASSERT_GE(stages.size(), 1U);
-  ASSERT_EQ(plan["cuts"].size(), stages.size() - 1);
-
-  std::vector<std::string> all_nodes;
-  for (const auto& node : model.nodes) all_nodes.push_back(node.name);
-  std::vector<std::string> planned_nodes;
-  BoardCatalog boards = BoardCatalog::builtin();
-  if (!catalog.empty()) boards.add_file(catalog);
-  int64_t total_bytes = 0;
-  for (size_t k = 0; k < stages.size(); ++k) {
-    const auto& s = stages[k];
-    EXPECT_EQ(s["index"], k);
-    for (const auto& n : s["nodes"]) planned_nodes.push_back(n);
-    const std::string file = dir + "/" + s["file"].get<std::string>();
-    EXPECT_EQ(s["sha256"], sha256_file(file));
-    EXPECT_NO_THROW(check_model_bytes(test::bytes_of(file), file));  // libonnx checker + shape inference
-    const ir::Graph stage = import_model(file);
-    std::vector<std::string> ins;
-    std::vector<std::string> outs;
-    for (int id : stage.inputs) ins.push_back(stage.tensor(id).name);
-    for (int id : stage.outputs) outs.push_back(stage.tensor(id).name);
-    EXPECT_EQ(ins, names_of(s["inputs"])) << file;
-    EXPECT_EQ(outs, names_of(s["outputs"])) << file;
-    for (int id : stage.inputs) {  // the cut's quantized type survives in the stage file
-      const int source = model.find_tensor(stage.tensor(id).name);
-      EXPECT_EQ(stage.tensor(id).quant, model.tensor(source).quant) << stage.tensor(id).name;
-    }
-    if (k + 1 < stages.size()) {
-      const auto& cut = plan["cuts"][k];
-      EXPECT_EQ(names_of(cut["tensors"]), names_of(s["outputs"]));
-      EXPECT_EQ(names_of(stages[k + 1]["inputs"]), names_of(s["outputs"]));
-      int64_t bytes = 0;
-      for (const auto& t : cut["tensors"]) bytes += t["bytes_per_image"].get<int64_t>();
-      EXPECT_EQ(cut["bytes_per_image"], bytes);
-      total_bytes += bytes;
-    }
-    // Within the board's usable budget.
-    const Board& board = boards.get(s["board"]);
-    const auto& r = s["resources"];
-    EXPECT_LE(r["lut"].get<double>(), board.usable.lut * static_cast<double>(board.resources.lut)) << file;
-    EXPECT_LE(r["lutram"].get<double>(), board.usable.lutram * static_cast<double>(board.resources.lutram)) << file;
-    EXPECT_LE(r["bram18"].get<double>(), board.usable.bram18 * static_cast<double>(board.resources.bram18)) << file;
-    EXPECT_LE(r["dsp"].get<double>(), board.usable.dsp * static_cast<double>(board.resources.dsp)) << file;
-    EXPECT_NEAR(r["percent"]["bram18"].get<double>(),
-                100.0 * r["bram18"].get<double>() / static_cast<double>(board.resources.bram18), 1e-9);
-    EXPECT_TRUE(plan["boards"].contains(board.name));
-  }
-  EXPECT_EQ(planned_nodes, all_nodes);
-  EXPECT_EQ(names_of(stages.front()["inputs"]), names_of(plan["model_inputs"]));
-  EXPECT_EQ(names_of(stages.back()["outputs"]), names_of(plan["model_outputs"]));
-  EXPECT_EQ(plan["objective"]["total_cut_bytes"], total_bytes);
-}
-
-void expect_verifies(const std::string& model, const std::string& dir, int samples = 2) {
-  const VerifyResult result = verify_plan(model, dir, {samples, 1, {}});
-  EXPECT_TRUE(result.ok()) << (result.mismatches.empty() ? "nothing compared" : result.mismatches[0]);
-  EXPECT_EQ(result.inputs_run, samples);
-}
-
-PlanOptions options(std::vector<std::string> boards, Strategy strategy, int stages = 0) {
-  PlanOptions o;
-  o.selection.boards = std::move(boards);
-  o.strategy = strategy;
-  o.stages = stages;
-  return o;
-}
+using test_plan::check_plan;
+using test_plan::expect_verifies;
+using test_plan::names_of;
+using test_plan::options;
+using test_plan::read_json;
 
 TEST(Sha256, FipsTestVectors) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -119,23 +44,62 @@ TEST(Plan, CnvMinTransferTwoStagesCutsWhereLeastDataCrosses) {
   expect_verifies(model, dir.path() + "/p");
 }
 
-TEST(Plan, EveryStrategyOnSmallZooModelsVerifies) {
+// FINN's default-folding estimate of a model's layers as the planner lowers them (no TopK added).
+std::pair<cost::HwGraph, cost::Estimate> default_estimate(const std::string& model) {
+  cost::LowerOptions lower;
+  lower.top_k = 0;
+  cost::HwGraph hw = cost::lower_to_hw(import_model(model), lower);
+  cost::Estimate estimate = cost::estimate(hw);
+  return {std::move(hw), std::move(estimate)};
+}
+
+// Bytes per image of a tensor in plan.json, recomputed from its shape and bit width.
+int64_t packed_bytes(const json& tensor) {
+  int64_t elements = 1;
+  const auto& shape = tensor["shape"];
+  for (size_t d = 1; d < shape.size(); ++d) elements *= shape[d].get<int64_t>();
+  const int64_t bits = tensor["quant"].is_null() ? 32 : tensor["quant"]["bits"].get<int64_t>();
+  return (elements * bits + 7) / 8;
+}
+
+// ResNet-8 on boards of a ninth of a Zedboard's LUTs: cuts inside a residual block (the block's
+// input crosses next to the branch) and between blocks, all bit-identical to the whole model.
+TEST(Plan, ResNet8SplitsInsideAndAcrossResidualBlocks) {
   const test::TempDir dir;
-  for (const char* name : {"cnv-w2a2", "tfc-w1a1", "tfc-w2a2"}) {
-    const std::string& model = test::zoo_file(name);
-    for (const auto& [strategy, stages] : std::vector<std::pair<Strategy, int>>{
-             {Strategy::kFill, 0}, {Strategy::kMinTransfer, 0}, {Strategy::kMinTransfer, 3}, {Strategy::kBalanced, 3}}) {
-      const std::string out = dir.path() + "/" + name + "-" + strategy_name(strategy) + std::to_string(stages);
-      SCOPED_TRACE(out);
-      plan_model(model, options({"zedboard"}, strategy, stages), out);
-      check_plan(model, out);
-      const json plan = read_json(out + "/plan.json");
-      if (stages > 0) {
-        EXPECT_EQ(plan["stages"].size(), static_cast<size_t>(stages));
+  const std::string catalog = test::write_board_file(dir.path() + "/boards.json", "lutzed", "zedboard", {{"lut", 6000}});
+  const std::string& model = test::zoo_file("resnet8-w4a4");
+  const std::set<std::string> block_inputs{"stem_act_out", "s1_act_out", "s2_act_out"};
+  int inside = 0;
+  int between = 0;
+  for (const auto& [strategy, stages] : std::vector<std::pair<Strategy, int>>{
+           {Strategy::kFill, 0}, {Strategy::kMinTransfer, 2}, {Strategy::kBalanced, 8}}) {
+    const std::string out = dir.path() + "/" + strategy_name(strategy) + std::to_string(stages);
+    SCOPED_TRACE(out);
+    PlanOptions o = options({"lutzed"}, strategy, stages);
+    o.selection.boards_file = catalog;
+    plan_model(model, o, out);
+    check_plan(model, out, catalog);
+    const json plan = read_json(out + "/plan.json");
+    for (const auto& cut : plan["cuts"]) {
+      int64_t bytes = 0;
+      bool skip = false;
+      for (const auto& t : cut["tensors"]) {
+        EXPECT_EQ(t["bytes_per_image"].get<int64_t>(), packed_bytes(t)) << t["name"];
+        bytes += packed_bytes(t);
+        skip = skip || block_inputs.count(t["name"].get<std::string>()) > 0;
       }
-      expect_verifies(model, out, 1);
+      EXPECT_EQ(cut["bytes_per_image"].get<int64_t>(), bytes);
+      if (cut["tensors"].size() >= 2) {
+        EXPECT_TRUE(skip) << "a cut inside a block carries the block's input: " << cut["tensors"];
+        ++inside;
+      } else if (skip) {
+        ++between;
+      }
     }
+    expect_verifies(model, out, 1);
   }
+  EXPECT_GE(inside, 1);
+  EXPECT_GE(between, 1);
 }
 
 // A board with a fifth of the Zedboard's BRAM forces CNV onto several boards.
@@ -185,30 +149,67 @@ TEST(Plan, HeterogeneousBoardsAreEachUsedOnce) {
   expect_verifies(model, dir.path() + "/p", 1);
 }
 
-TEST(Plan, LayerTooBigForTheBoardIsNamedWithItsResource) {
+// With a fifth of a BRAM budget's worth of RAMB18s, CNV's big weight memories move to LUTRAM or
+// DRAM (FINN's mem_mode / ram_style choices) instead of making the plan fail.
+TEST(Plan, WeightsMoveOutOfBramWhenALayerAloneOverflowsIt) {
   const test::TempDir dir;
   const std::string catalog = test::write_board_file(dir.path() + "/boards.json", "microzed", "zedboard", {{"bram18", 20}});
   const std::string& model = test::zoo_file("cnv-w2a2");
-  // The first layer whose BRAM alone exceeds 80 % of 20 BRAM18, from the cost model directly.
-  cost::LowerOptions lower;
-  lower.top_k = 0;
-  const cost::HwGraph hw = cost::lower_to_hw(import_model(model), lower);
-  const cost::Estimate estimate = cost::estimate(hw);
-  std::string expected;
-  for (size_t l = 0; l < hw.layers.size() && expected.empty(); ++l) {
-    if (estimate.layers[l].res.bram18 > 16) expected = hw.layers[l].name;
+  // The layers whose BRAM alone exceeds 80 % of 20 BRAM18, from the cost model directly.
+  const auto [hw, estimate] = default_estimate(model);
+  std::set<std::string> expected;
+  for (size_t l = 0; l < hw.layers.size(); ++l) {
+    if (estimate.layers[l].res.bram18 > 16) expected.insert(hw.layers[l].name);
   }
   ASSERT_FALSE(expected.empty());
   PlanOptions o = options({"microzed"}, Strategy::kFill);
+  o.selection.boards_file = catalog;
+  plan_model(model, o, dir.path() + "/p");
+  check_plan(model, dir.path() + "/p", catalog);
+  const json plan = read_json(dir.path() + "/p/plan.json");
+  std::set<std::string> moved;
+  for (const auto& stage : plan["stages"]) {
+    for (const auto& choice : stage["memory_choices"]) {
+      moved.insert(choice["layer"].get<std::string>());
+      // The stage's folding (under the stage's own layer names) carries the choice.
+      const auto& entry = stage["folding"][choice["stage_layer"].get<std::string>()];
+      const bool lutram = choice["weights"] == "lutram";
+      EXPECT_TRUE(lutram || choice["weights"] == "dram") << choice;  // a Zynq-7020 has no URAM
+      EXPECT_EQ(entry["mem_mode"], lutram ? "internal_decoupled" : "external") << choice;
+      if (lutram) {
+        EXPECT_EQ(entry["ram_style"], "distributed") << choice;
+      } else {  // weights from DRAM arrive at most 64 bits per cycle through a Zynq-7000's HP port
+        EXPECT_LE(entry["PE"].get<int64_t>() * entry["SIMD"].get<int64_t>() * 2, 64) << choice;
+      }
+      EXPECT_NE(choice["reason"].get<std::string>().find("bram18 needs"), std::string::npos) << choice;
+    }
+  }
+  EXPECT_EQ(moved, expected);
+  expect_verifies(model, dir.path() + "/p", 1);
+}
+
+TEST(Plan, LayerTooBigForTheBoardIsNamedWithItsResource) {
+  const test::TempDir dir;
+  const std::string catalog = test::write_board_file(dir.path() + "/boards.json", "nano", "zedboard", {{"lut", 500}});
+  const std::string& model = test::zoo_file("cnv-w2a2");
+  // The first layer whose LUTs alone exceed 70 % of 500 at FINN's default (smallest) folding.
+  const auto [hw, estimate] = default_estimate(model);
+  std::string expected;
+  for (size_t l = 0; l < hw.layers.size() && expected.empty(); ++l) {
+    if (estimate.layers[l].res.lut > 350) expected = hw.layers[l].name;
+  }
+  ASSERT_FALSE(expected.empty());
+  PlanOptions o = options({"nano"}, Strategy::kFill);
   o.selection.boards_file = catalog;
   try {
     plan_model(model, o, dir.path() + "/p");
     FAIL() << "a layer larger than the board was accepted";
   } catch (const Error& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("'" + expected + "'"), std::string::npos) << message;
-    EXPECT_NE(message.find("bram18"), std::string::npos) << message;
-    EXPECT_NE(message.find("microzed"), std::string::npos) << message;
+    EXPECT_NE(message.find("layer '" + expected + "'"), std::string::npos) << message;
+    EXPECT_NE(message.find("lut needs"), std::string::npos) << message;
+    EXPECT_NE(message.find("'nano'"), std::string::npos) << message;
+    EXPECT_NE(message.find("even at PE = SIMD = 1"), std::string::npos) << message;
   }
   EXPECT_TRUE(test::files_in(dir.path()) == std::vector<std::string>{"boards.json"});
 }
