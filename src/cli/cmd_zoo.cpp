@@ -4,7 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "../io/file_util.h"
+#include "dnnsplit/file_util.h"
 #include "commands.h"
 #include "dnnsplit/zoo.h"
 
@@ -50,7 +50,7 @@ void run_list(const ZooOptions& options) {
 
 void run_build(const ZooOptions& options) {
   const std::string bytes = zoo_build(options.name, options.seed);
-  io::write_file_atomic(options.output, bytes, "model file");
+  write_file_atomic(options.output, bytes, "model file");
   std::printf("wrote %s: %s, seed %llu, %zu bytes\n", options.output.c_str(), options.name.c_str(),
               static_cast<unsigned long long>(options.seed), bytes.size());
 }

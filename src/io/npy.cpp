@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "dnnsplit/error.h"
-#include "file_util.h"
+#include "dnnsplit/file_util.h"
 #include "npy_header.h"
 
 namespace dnnsplit {
@@ -168,7 +168,7 @@ Tensor parse_npy(std::string_view bytes, const std::string& name_for_messages) {
 }
 
 Tensor read_npy(const std::string& path) {
-  return parse_npy(io::read_file_bytes(path, ".npy file"), path);
+  return parse_npy(read_file_bytes(path, ".npy file"), path);
 }
 
 std::string npy_to_bytes(const Tensor& tensor) {
@@ -222,7 +222,7 @@ void write_npy(const std::string& path, const Tensor& tensor) {
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
-  io::write_file_atomic(path, bytes, ".npy file");
+  write_file_atomic(path, bytes, ".npy file");
 }
 
 }  // namespace dnnsplit

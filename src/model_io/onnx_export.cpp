@@ -1,11 +1,10 @@
 // ir::Graph -> QONNX ModelProto / file.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "dnnsplit/error.h"
+#include "dnnsplit/file_util.h"
 #include "dnnsplit/model_io.h"
 #include "dnnsplit/onnx_convert.h"
 #include "model_io_internal.h"
@@ -165,23 +164,7 @@ std::string export_model_to_bytes(const ir::Graph& graph) {
 
 void export_model(const ir::Graph& graph, const std::string& path) {
   const std::string bytes = export_model_to_bytes(graph);
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    check(out.good(), path + ": cannot write file");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(temp.c_str());
-      throw Error(path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::remove(temp.c_str());
-    throw Error(path + ": cannot move temporary file into place: " + ec.message());
-  }
+  write_file_atomic(path, bytes, "model file");
 }
 
 }  // namespace dnnsplit

@@ -1,10 +1,10 @@
 // Printing a run report: a per-stage table, JSON, and a Chrome/Perfetto trace.
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "dnnsplit/error.h"
+#include "dnnsplit/file_util.h"
 #include "dnnsplit/orchestrator.h"
 
 namespace dnnsplit::orchestrator {
@@ -132,14 +132,7 @@ void write_trace(const RunReport& r, const std::string& path) {
                       {"args", {{"stage", span.stage}, {"batch", span.batch}}}});
   }
   nlohmann::json trace{{"traceEvents", events}, {"displayTimeUnit", "ms"}};
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    check(out.good(), "cannot write trace " + path);
-    out << trace.dump() << "\n";
-    check(out.good(), "cannot write trace " + path);
-  }
-  check(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot write trace " + path);
+  write_file_atomic(path, trace.dump() + "\n", "trace file");
 }
 
 }  // namespace dnnsplit::orchestrator

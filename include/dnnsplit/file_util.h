@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace dnnsplit::io {
+namespace dnnsplit {
 
 // Reads the whole file; `what` (e.g. ".npy file") words the error when it cannot be opened.
 std::string read_file_bytes(const std::string& path, const std::string& what);
@@ -13,4 +13,4 @@ std::string read_file_bytes(const std::string& path, const std::string& what);
 // see a half-written file and a failed write leaves any old file in place.
 void write_file_atomic(const std::string& path, std::string_view bytes, const std::string& what);
 
-}  // namespace dnnsplit::io
+}  // namespace dnnsplit

@@ -1,4 +1,4 @@
-#include "file_util.h"
+#include "dnnsplit/file_util.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "dnnsplit/error.h"
 
-namespace dnnsplit::io {
+namespace dnnsplit {
 
 std::string read_file_bytes(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
@@ -55,4 +55,4 @@ void write_file_atomic(const std::string& path, std::string_view bytes, const st
   }
 }
 
-}  // namespace dnnsplit::io
+}  // namespace dnnsplit
