@@ -295,17 +295,6 @@ void CountingProxy::loop() {
   }
 }
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "dnnsplit-test-XXXXXX").string();
-  check(mkdtemp(pattern.data()) != nullptr, "cannot create a temporary directory");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string binary() { return DNNSPLIT_BINARY; }
 
 CommandResult run_binary(const std::vector<std::string>& args, double timeout_s) {

@@ -10,6 +10,7 @@
 #include "dnnsplit/ir.h"
 #include "dnnsplit/node.h"
 #include "dnnsplit/tensor.h"
+#include "io/io_test_util.h"
 
 namespace dnnsplit::testing {
 
@@ -27,19 +28,7 @@ Tensor tiny_inputs(int64_t images, uint32_t seed);
 std::string write_plan(const ir::Graph& graph, const std::vector<int>& cuts, const std::string& dir,
                        const std::vector<node::StageTiming>& timings);
 
-// A fresh directory under the system temp dir, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // Like tiny_model but with a wide middle: x (UINT4, [1, 8]) -> MatMul -> Quant UINT8 [1, 1024]
 // -> MatMul -> logits [1, 4]. Cut position 2 carries 1024 bytes per image while the inputs are 4
