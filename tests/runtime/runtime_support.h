@@ -10,7 +10,7 @@
 #include "dnnsplit/ir.h"
 #include "dnnsplit/node.h"
 #include "dnnsplit/tensor.h"
-#include "io/io_test_util.h"
+#include "temp_dir.h"
 
 namespace dnnsplit::testing {
 
