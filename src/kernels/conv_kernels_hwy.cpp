@@ -56,16 +56,85 @@ void dwconv_u8s8_hwy(const DwArgs& args) {
   }
 }
 
-// int16 sums (dw_fits_int16): twice the channels per vector of the int32 kernel; taps of interior
-// pixels come from a table of offsets, so only border pixels test the input bounds.
-void dwconv_u8s8_i16_hwy(const DwArgs& args) {
+// int16 sums (dw_fits_int16): twice the channels per vector of the int32 kernel. Interior pixels
+// (every tap inside the input) go kDwPixels at a time through a table of tap offsets: one
+// weight load and one threshold load serve all of them, and their sums and counts are
+// independent chains. Border pixels test each tap's bounds.
+constexpr int kDwPixels = 4;
+
+template <int P>
+HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64_t taps, const uint8_t* base,
+                                int64_t pixel_step, int64_t c0, uint8_t* dst, int64_t dst_step) {
+  static_assert(P >= 1 && P <= 4);
   const hn::ScalableTag<int16_t> d16;
   const hn::Rebind<uint8_t, decltype(d16)> du8;
   const auto nr = static_cast<int64_t>(hn::Lanes(d16));
   const ConvGeometry& g = *args.g;
-  const int64_t taps = g.taps();
-  const auto pad = hn::Set(d16, static_cast<int16_t>(args.pad_code));
+  const int16_t* w = args.w16 + c0;
+  // Named variables, not arrays: GCC keeps arrays of vectors on the stack inside the loop.
+  auto s0 = hn::Zero(d16), s1 = s0, s2 = s0, s3 = s0;
+  auto tap_input = [&](int p, int64_t t) { return hn::PromoteTo(d16, hn::LoadU(du8, base + p * pixel_step + offset[t] + c0)); };
+  for (int64_t t = 0; t < taps; ++t) {
+    const auto wv = hn::LoadU(d16, w + t * args.c_padded);
+    s0 = hn::Add(s0, hn::Mul(tap_input(0, t), wv));
+    if constexpr (P > 1) s1 = hn::Add(s1, hn::Mul(tap_input(1, t), wv));
+    if constexpr (P > 2) s2 = hn::Add(s2, hn::Mul(tap_input(2, t), wv));
+    if constexpr (P > 3) s3 = hn::Add(s3, hn::Mul(tap_input(3, t), wv));
+  }
+  const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
+  auto b0 = hn::Zero(d16), b1 = b0, b2 = b0, b3 = b0;  // minus the number of thresholds above
+  for (int q = 0; q < args.threshold_count; ++q) {
+    const auto tv = hn::LoadU(d16, th + q * nr);
+    b0 = hn::Add(b0, hn::VecFromMask(d16, s0 < tv));
+    if constexpr (P > 1) b1 = hn::Add(b1, hn::VecFromMask(d16, s1 < tv));
+    if constexpr (P > 2) b2 = hn::Add(b2, hn::VecFromMask(d16, s2 < tv));
+    if constexpr (P > 3) b3 = hn::Add(b3, hn::VecFromMask(d16, s3 < tv));
+  }
   const auto count = hn::Set(d16, static_cast<int16_t>(args.threshold_count));
+  const bool whole = c0 + nr <= g.out_c;
+  auto store = [&](int p, hn::Vec<decltype(d16)> below) {
+    const auto code = hn::DemoteTo(du8, hn::Add(count, below));
+    uint8_t* out = dst + p * dst_step + c0;
+    if (whole) {
+      hn::StoreU(code, du8, out);
+    } else {
+      alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
+      hn::StoreU(code, du8, codes);
+      std::memcpy(out, codes, static_cast<size_t>(g.out_c - c0));
+    }
+  };
+  store(0, b0);
+  if constexpr (P > 1) store(1, b1);
+  if constexpr (P > 2) store(2, b2);
+  if constexpr (P > 3) store(3, b3);
+}
+
+// One pixel, any position: taps outside the input read pad_code.
+HWY_INLINE void dw_i16_border(const DwArgs& args, int64_t oy, int64_t ox, int64_t c0) {
+  const hn::ScalableTag<int16_t> d16;
+  const hn::Rebind<uint8_t, decltype(d16)> du8;
+  const auto nr = static_cast<int64_t>(hn::Lanes(d16));
+  const ConvGeometry& g = *args.g;
+  auto acc = hn::Zero(d16);
+  const auto pad = hn::Set(d16, static_cast<int16_t>(args.pad_code));
+  for_each_tap(g, oy, ox, [&](int64_t t, int64_t iy, int64_t ix, bool inside) {
+    const auto x = inside ? hn::PromoteTo(d16, hn::LoadU(du8, args.in + (iy * g.in_w + ix) * g.in_c + c0)) : pad;
+    acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, args.w16 + c0 + t * args.c_padded)));
+  });
+  const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
+  auto below = hn::Zero(d16);
+  for (int q = 0; q < args.threshold_count; ++q) below = hn::Add(below, hn::VecFromMask(d16, acc < hn::LoadU(d16, th + q * nr)));
+  const auto code = hn::DemoteTo(du8, hn::Add(hn::Set(d16, static_cast<int16_t>(args.threshold_count)), below));
+  alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
+  hn::StoreU(code, du8, codes);
+  std::memcpy(args.out + (oy * g.out_w + ox) * g.out_c + c0, codes, static_cast<size_t>(std::min(nr, g.out_c - c0)));
+}
+
+void dwconv_u8s8_i16_hwy(const DwArgs& args) {
+  const hn::ScalableTag<int16_t> d16;
+  const auto nr = static_cast<int64_t>(hn::Lanes(d16));
+  const ConvGeometry& g = *args.g;
+  const int64_t taps = g.taps();
   constexpr int64_t kMaxTaps = 64;
   int64_t offset[kMaxTaps];
   const bool table = taps <= kMaxTaps;
@@ -74,44 +143,26 @@ void dwconv_u8s8_i16_hwy(const DwArgs& args) {
   }
   const int64_t y_span = (g.kernel_h - 1) * g.dilation_h;
   const int64_t x_span = (g.kernel_w - 1) * g.dilation_w;
-  alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
+  // Interior columns: ox * stride_w - pad_left >= 0 and + x_span < in_w.
+  const int64_t ox_lo = std::min(g.out_w, (g.pad_left + g.stride_w - 1) / g.stride_w);
+  const int64_t last = g.in_w - 1 - x_span + g.pad_left;  // largest ox * stride_w inside
+  const int64_t ox_hi = last < 0 ? ox_lo : std::clamp(last / g.stride_w + 1, ox_lo, g.out_w);
+  const int64_t pixel_step = g.stride_w * g.in_c;
   for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
     const int64_t iy0 = oy * g.stride_h - g.pad_top;
-    for (int64_t ox = 0; ox < g.out_w; ++ox) {
-      const int64_t ix0 = ox * g.stride_w - g.pad_left;
-      const bool inside = table && iy0 >= 0 && iy0 + y_span < g.in_h && ix0 >= 0 && ix0 + x_span < g.in_w;
-      const uint8_t* base = args.in + (iy0 * g.in_w + ix0) * g.in_c;
-      uint8_t* dst = args.out + (oy * g.out_w + ox) * g.out_c;
-      for (int64_t c0 = 0; c0 < g.out_c; c0 += nr) {
-        auto acc = hn::Zero(d16);
-        const int16_t* w = args.w16 + c0;
-        if (inside) {
-          for (int64_t t = 0; t < taps; ++t) {
-            const auto x = hn::PromoteTo(d16, hn::LoadU(du8, base + offset[t] + c0));
-            acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, w + t * args.c_padded)));
-          }
-        } else {
-          for (int64_t t = 0; t < taps; ++t) {
-            const int64_t iy = iy0 + (t / g.kernel_w) * g.dilation_h;
-            const int64_t ix = ix0 + (t % g.kernel_w) * g.dilation_w;
-            const bool in = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-            const auto x = in ? hn::PromoteTo(d16, hn::LoadU(du8, args.in + (iy * g.in_w + ix) * g.in_c + c0)) : pad;
-            acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, w + t * args.c_padded)));
-          }
-        }
-        const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
-        auto below = hn::Zero(d16);
-        for (int q = 0; q < args.threshold_count; ++q) {
-          below = hn::Add(below, hn::VecFromMask(d16, acc < hn::LoadU(d16, th + q * nr)));
-        }
-        const auto code = hn::DemoteTo(du8, hn::Add(count, below));
-        if (c0 + nr <= g.out_c) {
-          hn::StoreU(code, du8, dst + c0);
-        } else {
-          hn::StoreU(code, du8, codes);
-          std::memcpy(dst + c0, codes, static_cast<size_t>(g.out_c - c0));
-        }
+    const bool row_inside = table && iy0 >= 0 && iy0 + y_span < g.in_h;
+    const int64_t lo = row_inside ? ox_lo : g.out_w;
+    const int64_t hi = row_inside ? ox_hi : g.out_w;
+    for (int64_t c0 = 0; c0 < g.out_c; c0 += nr) {
+      for (int64_t ox = 0; ox < lo; ++ox) dw_i16_border(args, oy, ox, c0);
+      for (int64_t ox = hi; ox < g.out_w; ++ox) dw_i16_border(args, oy, ox, c0);
+      const uint8_t* base = args.in + (iy0 * g.in_w + lo * g.stride_w - g.pad_left) * g.in_c;
+      uint8_t* dst = args.out + (oy * g.out_w + lo) * g.out_c;
+      int64_t ox = lo;
+      for (; ox + kDwPixels <= hi; ox += kDwPixels, base += kDwPixels * pixel_step, dst += kDwPixels * g.out_c) {
+        dw_i16_interior<kDwPixels>(args, offset, taps, base, pixel_step, c0, dst, g.out_c);
       }
+      for (; ox < hi; ++ox, base += pixel_step, dst += g.out_c) dw_i16_interior<1>(args, offset, taps, base, pixel_step, c0, dst, g.out_c);
     }
   }
 }

@@ -227,40 +227,58 @@ HWY_INLINE void epilogue_u8s8(const QGemmArgs& args, const int32_t* acc, int row
 // registers (vpmaddwd to int32, one compare per threshold, two packs to 16 bytes).
 // With thr16 (int16 thresholds, pack_thresholds_i16) the sums are packed to int16 first and
 // all 16 channels are compared at once, half the compares of the int32 way.
-template <int kCount>  // < 0: args.threshold_count
-HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s, int rows, int64_t row0, int64_t col0,
+// Thresholds are the outer loop and rows the inner one: each threshold is loaded once for all
+// rows, and the rows' counts are independent chains (one add per cycle each would otherwise
+// bound a 15-threshold epilogue).
+HWY_INLINE void store_codes_avx2(const QGemmArgs& args, __m256i packed, int64_t row, int64_t col0, int64_t n_valid) {
+  const __m256i words = _mm256_permute4x64_epi64(packed, 0xD8);
+  const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+  uint8_t* dst = args.out + static_cast<size_t>(row) * args.ldo + static_cast<size_t>(col0);
+  if (n_valid == 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+  } else {
+    alignas(16) uint8_t tmp[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+    std::memcpy(dst, tmp, static_cast<size_t>(n_valid));
+  }
+}
+
+template <int MR, int kCount>  // kCount < 0: args.threshold_count
+HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s, int64_t row0, int64_t col0,
                                          int64_t n_valid, const int32_t* thr, const int16_t* thr16) {
   const __m256i ones = _mm256_set1_epi16(1);
   const int count = kCount >= 0 ? kCount : args.threshold_count;
-  for (int r = 0; r < rows; ++r) {
+  if (thr16 != nullptr) {
+    // Named variables, not arrays: GCC keeps arrays of vectors on the stack inside the loop.
+    auto sums = [&](int r) {
+      return r < MR ? _mm256_packs_epi32(_mm256_madd_epi16(s[2 * r], ones), _mm256_madd_epi16(s[2 * r + 1], ones))
+                    : _mm256_setzero_si256();
+    };
+    const __m256i v0 = sums(0), v1 = sums(1), v2 = sums(2), v3 = sums(3);
+    __m256i c0 = _mm256_set1_epi16(static_cast<int16_t>(count)), c1 = c0, c2 = c0, c3 = c0;
+    for (int t = 0; t < count; ++t) {  // minus one per threshold above the sum
+      const __m256i th = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr16 + t * 16));
+      c0 = _mm256_add_epi16(c0, _mm256_cmpgt_epi16(th, v0));
+      if constexpr (MR > 1) c1 = _mm256_add_epi16(c1, _mm256_cmpgt_epi16(th, v1));
+      if constexpr (MR > 2) c2 = _mm256_add_epi16(c2, _mm256_cmpgt_epi16(th, v2));
+      if constexpr (MR > 3) c3 = _mm256_add_epi16(c3, _mm256_cmpgt_epi16(th, v3));
+    }
+    store_codes_avx2(args, c0, row0, col0, n_valid);
+    if constexpr (MR > 1) store_codes_avx2(args, c1, row0 + 1, col0, n_valid);
+    if constexpr (MR > 2) store_codes_avx2(args, c2, row0 + 2, col0, n_valid);
+    if constexpr (MR > 3) store_codes_avx2(args, c3, row0 + 3, col0, n_valid);
+    return;
+  }
+  for (int r = 0; r < MR; ++r) {
     const __m256i v0 = _mm256_madd_epi16(s[2 * r], ones);
     const __m256i v1 = _mm256_madd_epi16(s[2 * r + 1], ones);
-    __m256i packed;  // int16 codes in packs' channel order
-    if (thr16 != nullptr) {
-      const __m256i v = _mm256_packs_epi32(v0, v1);
-      packed = _mm256_set1_epi16(static_cast<int16_t>(count));
-      for (int t = 0; t < count; ++t) {
-        packed = _mm256_add_epi16(packed, _mm256_cmpgt_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr16 + t * 16)), v));
-      }
-    } else {
-      __m256i c0 = _mm256_set1_epi32(count);
-      __m256i c1 = c0;
-      for (int t = 0; t < count; ++t) {  // minus one per threshold above the sum
-        c0 = _mm256_add_epi32(c0, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16)), v0));
-        c1 = _mm256_add_epi32(c1, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16 + 8)), v1));
-      }
-      packed = _mm256_packs_epi32(c0, c1);
+    __m256i c0 = _mm256_set1_epi32(count);
+    __m256i c1 = c0;
+    for (int t = 0; t < count; ++t) {
+      c0 = _mm256_add_epi32(c0, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16)), v0));
+      c1 = _mm256_add_epi32(c1, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16 + 8)), v1));
     }
-    const __m256i words = _mm256_permute4x64_epi64(packed, 0xD8);
-    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
-    uint8_t* dst = args.out + static_cast<size_t>(row0 + r) * args.ldo + static_cast<size_t>(col0);
-    if (n_valid == 16) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
-    } else {
-      alignas(16) uint8_t tmp[16];
-      _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
-      std::memcpy(dst, tmp, static_cast<size_t>(n_valid));
-    }
+    store_codes_avx2(args, _mm256_packs_epi32(c0, c1), row0 + r, col0, n_valid);
   }
 }
 
@@ -271,13 +289,13 @@ HWY_INLINE void tile_codes_avx2(const QGemmArgs& args, int64_t row0, const int8_
   tile_u8s8_avx2<MR>(args, args.a + static_cast<size_t>(row0) * args.lda, args.lda, w, 0, args.k_padded, s);
   switch (args.threshold_count) {
     case 1:
-      codes_from_partials_avx2<1>(args, s, MR, row0, col0, n_valid, thr, nullptr);
+      codes_from_partials_avx2<MR, 1>(args, s, row0, col0, n_valid, thr, nullptr);
       break;
     case 2:
-      codes_from_partials_avx2<2>(args, s, MR, row0, col0, n_valid, thr, nullptr);
+      codes_from_partials_avx2<MR, 2>(args, s, row0, col0, n_valid, thr, nullptr);
       break;
     default:
-      codes_from_partials_avx2<-1>(args, s, MR, row0, col0, n_valid, thr, thr16);
+      codes_from_partials_avx2<MR, -1>(args, s, row0, col0, n_valid, thr, thr16);
       break;
   }
 }
