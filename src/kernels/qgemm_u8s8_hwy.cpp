@@ -73,45 +73,66 @@ HWY_INLINE void for_segments(const QGemmArgs& args, const uint8_t* a, int64_t k0
 }
 
 #if HWY_TARGET == HWY_AVX2
-// The AVX2 inner loop in intrinsics: through Highway's wrappers GCC 12 allocates the eight
+// The AVX2 inner loop in intrinsics: through Highway's wrappers GCC 12 allocates the
 // accumulators with a register copy each per iteration (25% more instructions); compiled on its
-// own (not inlined) it gets the clean loop.
+// own (not inlined) it gets the clean loop. Up to 6 rows: 12 accumulators, 2 weight vectors and
+// a broadcast fill the 16 registers, and the loop stays under Zen 3's 6 instructions per cycle
+// while two vpmaddubsw issue per cycle (4 rows need 6.5 per cycle, so they wait on dispatch).
+// Writes s[0 .. 2 * MR).
 template <int MR>
 HWY_NOINLINE void tile_u8s8_avx2(const QGemmArgs& args, const uint8_t* a_row0, size_t lda, const int8_t* w, int64_t k0,
                                  int64_t k1, __m256i* s) {
-  static_assert(MR >= 1 && MR <= 4);
+  static_assert(MR >= 1 && MR <= 6);
   __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-  for_segments(args, a_row0, k0, k1, [&](const uint8_t* a, int64_t kb, int64_t ke) {
-  const int8_t* wp = w + kb * 16;
-  auto row = [&](int r, int64_t k) {
-    uint32_t q;
-    std::memcpy(&q, a + static_cast<size_t>(r) * lda + static_cast<size_t>(k), 4);
-    return _mm256_set1_epi32(static_cast<int32_t>(q));
-  };
-  for (int64_t k = kb; k < ke; k += 4, wp += 64) {
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp));
-    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 32));
-    __m256i b = row(0, k);
-    s00 = _mm256_add_epi16(s00, _mm256_maddubs_epi16(b, w0));
-    s01 = _mm256_add_epi16(s01, _mm256_maddubs_epi16(b, w1));
-    if constexpr (MR > 1) {
-      b = row(1, k);
-      s10 = _mm256_add_epi16(s10, _mm256_maddubs_epi16(b, w0));
-      s11 = _mm256_add_epi16(s11, _mm256_maddubs_epi16(b, w1));
+  __m256i s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+  // always_inline: a lambda GCC leaves out of line keeps the accumulators in memory.
+  for_segments(args, a_row0, k0, k1, [&](const uint8_t* a, int64_t kb, int64_t ke) __attribute__((always_inline)) {
+    const int8_t* wp = w + kb * 16;
+    auto row = [&](int r, int64_t k) __attribute__((always_inline)) {
+      uint32_t q;
+      std::memcpy(&q, a + static_cast<size_t>(r) * lda + static_cast<size_t>(k), 4);
+      return _mm256_set1_epi32(static_cast<int32_t>(q));
+    };
+#pragma GCC unroll 2
+    for (int64_t k = kb; k < ke; k += 4, wp += 64) {
+      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp));
+      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 32));
+      __m256i b = row(0, k);
+      s00 = _mm256_add_epi16(s00, _mm256_maddubs_epi16(b, w0));
+      s01 = _mm256_add_epi16(s01, _mm256_maddubs_epi16(b, w1));
+      if constexpr (MR > 1) {
+        b = row(1, k);
+        s10 = _mm256_add_epi16(s10, _mm256_maddubs_epi16(b, w0));
+        s11 = _mm256_add_epi16(s11, _mm256_maddubs_epi16(b, w1));
+      }
+      if constexpr (MR > 2) {
+        b = row(2, k);
+        s20 = _mm256_add_epi16(s20, _mm256_maddubs_epi16(b, w0));
+        s21 = _mm256_add_epi16(s21, _mm256_maddubs_epi16(b, w1));
+      }
+      if constexpr (MR > 3) {
+        b = row(3, k);
+        s30 = _mm256_add_epi16(s30, _mm256_maddubs_epi16(b, w0));
+        s31 = _mm256_add_epi16(s31, _mm256_maddubs_epi16(b, w1));
+      }
+      if constexpr (MR > 4) {
+        b = row(4, k);
+        s40 = _mm256_add_epi16(s40, _mm256_maddubs_epi16(b, w0));
+        s41 = _mm256_add_epi16(s41, _mm256_maddubs_epi16(b, w1));
+      }
+      if constexpr (MR > 5) {
+        b = row(5, k);
+        s50 = _mm256_add_epi16(s50, _mm256_maddubs_epi16(b, w0));
+        s51 = _mm256_add_epi16(s51, _mm256_maddubs_epi16(b, w1));
+      }
     }
-    if constexpr (MR > 2) {
-      b = row(2, k);
-      s20 = _mm256_add_epi16(s20, _mm256_maddubs_epi16(b, w0));
-      s21 = _mm256_add_epi16(s21, _mm256_maddubs_epi16(b, w1));
-    }
-    if constexpr (MR > 3) {
-      b = row(3, k);
-      s30 = _mm256_add_epi16(s30, _mm256_maddubs_epi16(b, w0));
-      s31 = _mm256_add_epi16(s31, _mm256_maddubs_epi16(b, w1));
-    }
-  }
   });
-  s[0] = s00, s[1] = s01, s[2] = s10, s[3] = s11, s[4] = s20, s[5] = s21, s[6] = s30, s[7] = s31;
+  s[0] = s00, s[1] = s01;
+  if constexpr (MR > 1) s[2] = s10, s[3] = s11;
+  if constexpr (MR > 2) s[4] = s20, s[5] = s21;
+  if constexpr (MR > 3) s[6] = s30, s[7] = s31;
+  if constexpr (MR > 4) s[8] = s40, s[9] = s41;
+  if constexpr (MR > 5) s[10] = s50, s[11] = s51;
 }
 #endif
 
@@ -148,7 +169,7 @@ HWY_INLINE void tile_u8s8(const QGemmArgs& args, const uint8_t* a, size_t lda, c
     auto s20 = hn::Zero(d16), s21 = hn::Zero(d16), s30 = hn::Zero(d16), s31 = hn::Zero(d16);
 #if HWY_TARGET == HWY_AVX2
     if constexpr (kNative) {
-      __m256i s[8];
+      __m256i s[8] = {};
       tile_u8s8_avx2<MR>(args, a, lda, w, k0, k1, s);
       s00 = hn::Vec<D16>{s[0]}, s01 = hn::Vec<D16>{s[1]}, s10 = hn::Vec<D16>{s[2]}, s11 = hn::Vec<D16>{s[3]};
       s20 = hn::Vec<D16>{s[4]}, s21 = hn::Vec<D16>{s[5]}, s30 = hn::Vec<D16>{s[6]}, s31 = hn::Vec<D16>{s[7]};
@@ -254,19 +275,23 @@ HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s
       return r < MR ? _mm256_packs_epi32(_mm256_madd_epi16(s[2 * r], ones), _mm256_madd_epi16(s[2 * r + 1], ones))
                     : _mm256_setzero_si256();
     };
-    const __m256i v0 = sums(0), v1 = sums(1), v2 = sums(2), v3 = sums(3);
-    __m256i c0 = _mm256_set1_epi16(static_cast<int16_t>(count)), c1 = c0, c2 = c0, c3 = c0;
+    const __m256i v0 = sums(0), v1 = sums(1), v2 = sums(2), v3 = sums(3), v4 = sums(4), v5 = sums(5);
+    __m256i c0 = _mm256_set1_epi16(static_cast<int16_t>(count)), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     for (int t = 0; t < count; ++t) {  // minus one per threshold above the sum
       const __m256i th = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr16 + t * 16));
       c0 = _mm256_add_epi16(c0, _mm256_cmpgt_epi16(th, v0));
       if constexpr (MR > 1) c1 = _mm256_add_epi16(c1, _mm256_cmpgt_epi16(th, v1));
       if constexpr (MR > 2) c2 = _mm256_add_epi16(c2, _mm256_cmpgt_epi16(th, v2));
       if constexpr (MR > 3) c3 = _mm256_add_epi16(c3, _mm256_cmpgt_epi16(th, v3));
+      if constexpr (MR > 4) c4 = _mm256_add_epi16(c4, _mm256_cmpgt_epi16(th, v4));
+      if constexpr (MR > 5) c5 = _mm256_add_epi16(c5, _mm256_cmpgt_epi16(th, v5));
     }
     store_codes_avx2(args, c0, row0, col0, n_valid);
     if constexpr (MR > 1) store_codes_avx2(args, c1, row0 + 1, col0, n_valid);
     if constexpr (MR > 2) store_codes_avx2(args, c2, row0 + 2, col0, n_valid);
     if constexpr (MR > 3) store_codes_avx2(args, c3, row0 + 3, col0, n_valid);
+    if constexpr (MR > 4) store_codes_avx2(args, c4, row0 + 4, col0, n_valid);
+    if constexpr (MR > 5) store_codes_avx2(args, c5, row0 + 5, col0, n_valid);
     return;
   }
   for (int r = 0; r < MR; ++r) {
@@ -285,7 +310,7 @@ HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s
 template <int MR>
 HWY_INLINE void tile_codes_avx2(const QGemmArgs& args, int64_t row0, const int8_t* w, int64_t col0, int64_t n_valid,
                                 const int32_t* thr, const int16_t* thr16) {
-  __m256i s[8];
+  __m256i s[12];
   tile_u8s8_avx2<MR>(args, args.a + static_cast<size_t>(row0) * args.lda, args.lda, w, 0, args.k_padded, s);
   switch (args.threshold_count) {
     case 1:
@@ -313,8 +338,14 @@ void qgemm_u8s8_hwy(const QGemmArgs& args) {
       const int64_t col0 = b * 16;
       const int64_t n_valid = std::min<int64_t>(16, args.n - col0);
       int64_t i = 0;
-      for (; i + 4 <= args.m; i += 4) tile_codes_avx2<4>(args, i, w, col0, n_valid, thr, thr16);
+      for (; i + 6 <= args.m; i += 6) tile_codes_avx2<6>(args, i, w, col0, n_valid, thr, thr16);
       switch (args.m - i) {
+        case 5:
+          tile_codes_avx2<5>(args, i, w, col0, n_valid, thr, thr16);
+          break;
+        case 4:
+          tile_codes_avx2<4>(args, i, w, col0, n_valid, thr, thr16);
+          break;
         case 3:
           tile_codes_avx2<3>(args, i, w, col0, n_valid, thr, thr16);
           break;
