@@ -73,6 +73,10 @@ struct DwArgs {
   // checks that no partial sum leaves int16, see dw_fits_int16).
   const int16_t* w16 = nullptr;
   const int16_t* thresholds16 = nullptr;
+  // Optional: lines that decide every code (fit_threshold_lines, [c_padded] each); the int16
+  // kernels use them instead of comparing per threshold.
+  const float* line_inv = nullptr;
+  const float* line_off = nullptr;
 };
 
 // ---- float-path conv --------------------------------------------------------------------------

@@ -62,6 +62,31 @@ void dwconv_u8s8_hwy(const DwArgs& args) {
 // independent chains. Border pixels test each tap's bounds.
 constexpr int kDwPixels = 4;
 
+// Codes of 16-bit sums: threshold_line_code per lane when the step has lines, else one compare
+// per threshold. b: minus the number of thresholds above (the compare way's running count).
+template <class D16>
+HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D16>> dw_i16_codes(const DwArgs& args, D16 d16, hn::Vec<D16> sums, int64_t c0) {
+  const hn::Rebind<uint8_t, D16> du8;
+  if (args.line_inv != nullptr) {
+    const hn::Half<D16> dh;
+    const hn::Rebind<int32_t, decltype(dh)> d32;
+    const hn::Rebind<float, decltype(dh)> df;
+    const hn::Rebind<uint8_t, decltype(dh)> du8h;
+    const auto top = hn::Set(df, static_cast<float>(args.threshold_count));
+    const auto n = static_cast<int64_t>(hn::Lanes(d32));
+    auto half = [&](hn::Vec<decltype(dh)> v, int64_t c) {
+      const auto x = hn::MulAdd(hn::ConvertTo(df, hn::PromoteTo(d32, v)), hn::LoadU(df, args.line_inv + c), hn::LoadU(df, args.line_off + c));
+      return hn::DemoteTo(du8h, hn::ConvertTo(d32, hn::Min(hn::Max(x, hn::Zero(df)), top)));
+    };
+    return hn::Combine(du8, half(hn::UpperHalf(dh, sums), c0 + n), half(hn::LowerHalf(dh, sums), c0));
+  }
+  const auto nr = static_cast<int64_t>(hn::Lanes(d16));
+  const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
+  auto below = hn::Zero(d16);
+  for (int q = 0; q < args.threshold_count; ++q) below = hn::Add(below, hn::VecFromMask(d16, sums < hn::LoadU(d16, th + q * nr)));
+  return hn::DemoteTo(du8, hn::Add(hn::Set(d16, static_cast<int16_t>(args.threshold_count)), below));
+}
+
 template <int P>
 HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64_t taps, const uint8_t* base,
                                 int64_t pixel_step, int64_t c0, uint8_t* dst, int64_t dst_step) {
@@ -81,6 +106,25 @@ HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64
     if constexpr (P > 2) s2 = hn::Add(s2, hn::Mul(tap_input(2, t), wv));
     if constexpr (P > 3) s3 = hn::Add(s3, hn::Mul(tap_input(3, t), wv));
   }
+  const bool whole = c0 + nr <= g.out_c;
+  auto store = [&](int p, hn::Vec<decltype(du8)> code) {
+    uint8_t* out = dst + p * dst_step + c0;
+    if (whole) {
+      hn::StoreU(code, du8, out);
+    } else {
+      alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
+      hn::StoreU(code, du8, codes);
+      std::memcpy(out, codes, static_cast<size_t>(g.out_c - c0));
+    }
+  };
+  if (args.line_inv != nullptr) {
+    store(0, dw_i16_codes(args, d16, s0, c0));
+    if constexpr (P > 1) store(1, dw_i16_codes(args, d16, s1, c0));
+    if constexpr (P > 2) store(2, dw_i16_codes(args, d16, s2, c0));
+    if constexpr (P > 3) store(3, dw_i16_codes(args, d16, s3, c0));
+    return;
+  }
+  // Compares: each threshold loaded once for all pixels, the counts independent chains.
   const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
   auto b0 = hn::Zero(d16), b1 = b0, b2 = b0, b3 = b0;  // minus the number of thresholds above
   for (int q = 0; q < args.threshold_count; ++q) {
@@ -91,43 +135,46 @@ HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64
     if constexpr (P > 3) b3 = hn::Add(b3, hn::VecFromMask(d16, s3 < tv));
   }
   const auto count = hn::Set(d16, static_cast<int16_t>(args.threshold_count));
-  const bool whole = c0 + nr <= g.out_c;
-  auto store = [&](int p, hn::Vec<decltype(d16)> below) {
-    const auto code = hn::DemoteTo(du8, hn::Add(count, below));
-    uint8_t* out = dst + p * dst_step + c0;
-    if (whole) {
-      hn::StoreU(code, du8, out);
-    } else {
-      alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
-      hn::StoreU(code, du8, codes);
-      std::memcpy(out, codes, static_cast<size_t>(g.out_c - c0));
-    }
-  };
-  store(0, b0);
-  if constexpr (P > 1) store(1, b1);
-  if constexpr (P > 2) store(2, b2);
-  if constexpr (P > 3) store(3, b3);
+  store(0, hn::DemoteTo(du8, hn::Add(count, b0)));
+  if constexpr (P > 1) store(1, hn::DemoteTo(du8, hn::Add(count, b1)));
+  if constexpr (P > 2) store(2, hn::DemoteTo(du8, hn::Add(count, b2)));
+  if constexpr (P > 3) store(3, hn::DemoteTo(du8, hn::Add(count, b3)));
 }
 
-// One pixel, any position: taps outside the input read pad_code.
-HWY_INLINE void dw_i16_border(const DwArgs& args, int64_t oy, int64_t ox, int64_t c0) {
+// One pixel, any position, every channel block: taps outside the input read pad_code.
+HWY_INLINE void dw_i16_border(const DwArgs& args, int64_t oy, int64_t ox) {
   const hn::ScalableTag<int16_t> d16;
   const hn::Rebind<uint8_t, decltype(d16)> du8;
   const auto nr = static_cast<int64_t>(hn::Lanes(d16));
   const ConvGeometry& g = *args.g;
-  auto acc = hn::Zero(d16);
+  auto pixel = [&](int64_t t) -> const uint8_t* {  // the tap's input pixel, or null outside
+    const int64_t iy = oy * g.stride_h - g.pad_top + (t / g.kernel_w) * g.dilation_h;
+    const int64_t ix = ox * g.stride_w - g.pad_left + (t % g.kernel_w) * g.dilation_w;
+    return iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w ? args.in + (iy * g.in_w + ix) * g.in_c : nullptr;
+  };
+  constexpr int64_t kMaxTaps = 64;
+  const uint8_t* tap_in[kMaxTaps];
+  const int64_t taps = g.taps();
+  const bool table = taps <= kMaxTaps;  // else computed per block
+  for (int64_t t = 0; table && t < taps; ++t) tap_in[t] = pixel(t);
   const auto pad = hn::Set(d16, static_cast<int16_t>(args.pad_code));
-  for_each_tap(g, oy, ox, [&](int64_t t, int64_t iy, int64_t ix, bool inside) {
-    const auto x = inside ? hn::PromoteTo(d16, hn::LoadU(du8, args.in + (iy * g.in_w + ix) * g.in_c + c0)) : pad;
-    acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, args.w16 + c0 + t * args.c_padded)));
-  });
-  const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
-  auto below = hn::Zero(d16);
-  for (int q = 0; q < args.threshold_count; ++q) below = hn::Add(below, hn::VecFromMask(d16, acc < hn::LoadU(d16, th + q * nr)));
-  const auto code = hn::DemoteTo(du8, hn::Add(hn::Set(d16, static_cast<int16_t>(args.threshold_count)), below));
-  alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
-  hn::StoreU(code, du8, codes);
-  std::memcpy(args.out + (oy * g.out_w + ox) * g.out_c + c0, codes, static_cast<size_t>(std::min(nr, g.out_c - c0)));
+  uint8_t* dst = args.out + (oy * g.out_w + ox) * g.out_c;
+  for (int64_t c0 = 0; c0 < g.out_c; c0 += nr) {
+    auto acc = hn::Zero(d16);
+    for (int64_t t = 0; t < taps; ++t) {
+      const uint8_t* p = table ? tap_in[t] : pixel(t);
+      const auto x = p != nullptr ? hn::PromoteTo(d16, hn::LoadU(du8, p + c0)) : pad;
+      acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, args.w16 + c0 + t * args.c_padded)));
+    }
+    const auto code = dw_i16_codes(args, d16, acc, c0);
+    if (c0 + nr <= g.out_c) {
+      hn::StoreU(code, du8, dst + c0);
+    } else {
+      alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
+      hn::StoreU(code, du8, codes);
+      std::memcpy(dst + c0, codes, static_cast<size_t>(g.out_c - c0));
+    }
+  }
 }
 
 void dwconv_u8s8_i16_hwy(const DwArgs& args) {
@@ -153,9 +200,9 @@ void dwconv_u8s8_i16_hwy(const DwArgs& args) {
     const bool row_inside = table && iy0 >= 0 && iy0 + y_span < g.in_h;
     const int64_t lo = row_inside ? ox_lo : g.out_w;
     const int64_t hi = row_inside ? ox_hi : g.out_w;
+    for (int64_t ox = 0; ox < lo; ++ox) dw_i16_border(args, oy, ox);
+    for (int64_t ox = hi; ox < g.out_w; ++ox) dw_i16_border(args, oy, ox);
     for (int64_t c0 = 0; c0 < g.out_c; c0 += nr) {
-      for (int64_t ox = 0; ox < lo; ++ox) dw_i16_border(args, oy, ox, c0);
-      for (int64_t ox = hi; ox < g.out_w; ++ox) dw_i16_border(args, oy, ox, c0);
       const uint8_t* base = args.in + (iy0 * g.in_w + lo * g.stride_w - g.pad_left) * g.in_c;
       uint8_t* dst = args.out + (oy * g.out_w + lo) * g.out_c;
       int64_t ox = lo;

@@ -418,6 +418,10 @@ class QGemmStep final : public Step {
     args.thresholds = s_.packed_t.data();
     args.threshold_count = s_.threshold_count;
     if (!s_.packed_t16.empty()) args.thresholds16 = s_.packed_t16.data();
+    if (!s_.lines.inv.empty()) {
+      args.line_inv = s_.lines.inv.data();
+      args.line_off = s_.lines.off.data();
+    }
     return args;
   }
 
@@ -530,6 +534,10 @@ class DwStep final : public Step {
     args.threshold_count = s_.threshold_count;
     args.w16 = s_.w16.data();
     args.thresholds16 = s_.packed_t16.data();
+    if (!s_.lines.inv.empty()) {
+      args.line_inv = s_.lines.inv.data();
+      args.line_off = s_.lines.off.data();
+    }
     s_.kernel->fn(args);
     for (const auto& e : s_.exact) redo(e, args.in, args.out);
   }

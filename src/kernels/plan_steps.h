@@ -85,6 +85,7 @@ struct QGemmSpec {
   std::vector<int32_t> packed_t;  // threshold epilogue
   int threshold_count = 0;
   std::vector<int16_t> packed_t16;  // the same as int16 when sums and thresholds fit (nr 16)
+  ThresholdLines lines;             // empty, or lines that decide the codes (fit_threshold_lines)
   // Float output (no chain): y = float32(alpha * (double(a * acc + b * wsum[n]) * scale[n]) + bias[n]),
   // written NCHW into a tensor of shape `out_logical`.
   int a = 1, b = 0;
@@ -134,6 +135,7 @@ struct DwSpec {
   std::vector<int32_t> packed_t;
   int threshold_count = 0;
   std::vector<int16_t> w16, packed_t16;  // for int16 kernels
+  ThresholdLines lines;                  // empty, or lines that decide the codes
   std::vector<DwExactChannel> exact;     // float-path channels to redo
   bool has_bias = false;
 };

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ struct QGemmArgs {
   // Optional: the same thresholds as int16, packed by pack_thresholds_i16, when every
   // accumulator and threshold fits int16; the AVX2 kernel then compares 16 channels at once.
   const int16_t* thresholds16 = nullptr;
+  // Optional, with many thresholds: per channel a line that decides every code exactly
+  // (fit_threshold_lines), so the AVX2 kernel converts once instead of comparing per threshold.
+  // [n rounded up to 16] each; other kernels ignore them.
+  const float* line_inv = nullptr;
+  const float* line_off = nullptr;
 };
 
 using QGemmFn = void (*)(const QGemmArgs&);
@@ -76,5 +82,19 @@ std::vector<int32_t> pack_thresholds(const int32_t* t, int64_t n, int count, int
 // channel order of _mm256_packs_epi32(channels 0-7, channels 8-15): 0-3, 8-11, 4-7, 12-15.
 // Padded channels get INT16_MAX (code 0 for accumulators below it).
 std::vector<int16_t> pack_thresholds_i16(const int32_t* t, int64_t n, int count);
+
+// Threshold lines: code = clamp(floor(fma(float(acc), inv, off)), 0, count), the float
+// operations of the SIMD kernels (one rounding in the fused multiply-add, then truncation of a
+// value already clamped to [0, count]). The formula is monotone in acc, so it equals the count
+// #{t : acc >= T[t]} for every acc once it does at T[t] - 1 and T[t] for each t; the fit
+// checks exactly that.
+int threshold_line_code(float inv, float off, int count, int64_t acc);
+struct ThresholdLines {
+  std::vector<float> inv, off;  // [n_padded]; padded channels give code 0
+};
+// Lines for T given [n][count] (ascending per channel), or nullopt when some channel has none
+// (its thresholds are too far from evenly spaced); worth it from about 4 thresholds.
+std::optional<ThresholdLines> fit_threshold_lines(const int32_t* t, int64_t n, int count, int64_t n_padded);
+inline constexpr int kMinLineThresholds = 4;
 
 }  // namespace dnnsplit::kernels

@@ -1,6 +1,8 @@
 // The generic qgemm kernel: plain int32 loops over the unpadded layout (nr = kr = 1). It is the
 // bit-exact truth the SIMD kernels are tested against, and the fallback on any CPU.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "qgemm.h"
 
@@ -81,6 +83,67 @@ std::vector<int16_t> pack_thresholds_i16(const int32_t* t, int64_t n, int count)
     }
   }
   return packed;
+}
+
+int threshold_line_code(float inv, float off, int count, int64_t acc) {
+  const float x = std::fma(static_cast<float>(acc), inv, off);
+  return static_cast<int>(std::min(std::max(x, 0.0F), static_cast<float>(count)));
+}
+
+namespace {
+
+// Whether the line decides every code of thresholds t[0..count) (see threshold_line_code).
+bool line_decides(const int32_t* t, int count, float inv, float off) {
+  for (int q = 0; q < count; ++q) {
+    if (threshold_line_code(inv, off, count, int64_t{t[q]} - 1) > q) return false;
+    if (threshold_line_code(inv, off, count, t[q]) < q + 1) return false;
+  }
+  return true;
+}
+
+// For a slope inv, the offset in the middle of those that satisfy every threshold in exact
+// arithmetic (T * inv + off >= t + 1 > (T - 1) * inv + off); the check decides in float.
+std::optional<float> middle_offset(const int32_t* t, int count, double inv) {
+  double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  for (int q = 0; q < count; ++q) {
+    lo = std::max(lo, q + 1 - t[q] * inv);
+    hi = std::min(hi, q + 1 - (t[q] - 1) * inv);
+  }
+  if (!(lo < hi)) return std::nullopt;
+  return static_cast<float>((lo + hi) / 2);
+}
+
+}  // namespace
+
+std::optional<ThresholdLines> fit_threshold_lines(const int32_t* t, int64_t n, int count, int64_t n_padded) {
+  if (count < 1) return std::nullopt;
+  ThresholdLines lines;
+  lines.inv.assign(static_cast<size_t>(n_padded), 0.0F);
+  lines.off.assign(static_cast<size_t>(n_padded), 0.0F);
+  constexpr int32_t kExact = 1 << 24;  // thresholds beyond are sentinels ("never"), not a line
+  for (int64_t j = 0; j < n; ++j) {
+    const int32_t* tj = t + j * count;
+    if (std::any_of(tj, tj + count, [](int32_t v) { return v <= -kExact || v >= kExact; })) return std::nullopt;
+    // The slopes a line can have: for thresholds s < t the codes at T[t] and T[s] - 1 need
+    // inv > (t - s) / (T[t] - T[s] + 1), and those at T[s] and T[t] - 1 need
+    // inv < (t - s) / (T[t] - T[s] - 1). The middle of that interval, then of the offsets.
+    double inv_lo = 0.0, inv_hi = std::numeric_limits<double>::infinity();
+    for (int q = 0; q < count; ++q) {
+      for (int r = q + 1; r < count; ++r) {
+        const double gap = static_cast<double>(tj[r]) - tj[q];
+        inv_lo = std::max(inv_lo, (r - q) / (gap + 1.0));
+        if (gap > 1.0) inv_hi = std::min(inv_hi, (r - q) / (gap - 1.0));
+      }
+    }
+    if (count == 1) inv_hi = 1.0;  // any slope; 1 keeps the offset small
+    if (!(inv_lo < inv_hi)) return std::nullopt;
+    const auto inv = static_cast<float>(std::isfinite(inv_hi) ? (inv_lo + inv_hi) / 2 : inv_lo * 2);
+    const auto off = middle_offset(tj, count, static_cast<double>(inv));
+    if (!off || !line_decides(tj, count, inv, *off)) return std::nullopt;
+    lines.inv[static_cast<size_t>(j)] = inv;
+    lines.off[static_cast<size_t>(j)] = *off;
+  }
+  return lines;
 }
 
 }  // namespace dnnsplit::kernels

@@ -269,6 +269,20 @@ HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s
                                          int64_t n_valid, const int32_t* thr, const int16_t* thr16) {
   const __m256i ones = _mm256_set1_epi16(1);
   const int count = kCount >= 0 ? kCount : args.threshold_count;
+  if (kCount < 0 && args.line_inv != nullptr) {  // threshold_line_code, 8 channels per vector
+    const __m256 inv0 = _mm256_loadu_ps(args.line_inv + col0), inv1 = _mm256_loadu_ps(args.line_inv + col0 + 8);
+    const __m256 off0 = _mm256_loadu_ps(args.line_off + col0), off1 = _mm256_loadu_ps(args.line_off + col0 + 8);
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(static_cast<float>(count));
+    auto codes = [&](__m256i sums, __m256 inv, __m256 off) __attribute__((always_inline)) {
+      const __m256 x = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sums, ones)), inv, off);
+      return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(x, zero), top));
+    };
+    for (int r = 0; r < MR; ++r) {
+      store_codes_avx2(args, _mm256_packs_epi32(codes(s[2 * r], inv0, off0), codes(s[2 * r + 1], inv1, off1)), row0 + r,
+                       col0, n_valid);
+    }
+    return;
+  }
   if (thr16 != nullptr) {
     // Named variables, not arrays: GCC keeps arrays of vectors on the stack inside the loop.
     auto sums = [&](int r) {

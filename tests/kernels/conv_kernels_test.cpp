@@ -56,6 +56,7 @@ const ConvGeometry kGeometries[] = {
     geometry(7, 4, 4, 33, 3, 1, 1),  geometry(9, 9, 1, 3, 3, 2, 0),  geometry(3, 3, 32, 8, 3, 1, 1),
     geometry(8, 8, 9, 4, 2, 2, 0),   geometry(1, 1, 5, 7, 1, 1, 0),  geometry(13, 19, 3, 32, 3, 2, 1),
     geometry(5, 23, 40, 40, 3, 1, 1),  // interior pixels in groups of 4 plus one, a channel tail
+    geometry(10, 11, 17, 17, 9, 1, 4),  // 81 taps: more than the kernels tabulate
 };
 
 TEST(ConvKernels, Im2colQgemmMatchesNaiveConv) {
@@ -264,6 +265,14 @@ TEST(ConvKernels, DepthwiseIntegerEveryKernel) {
       }
       kernel.fn(args);
       ASSERT_EQ(out, expect);
+      // The thresholds are evenly spaced: with their lines the codes stay the same.
+      const auto lines = fit_threshold_lines(t.data(), g.in_c, kCount, cp);
+      ASSERT_TRUE(lines.has_value());
+      args.line_inv = lines->inv.data();
+      args.line_off = lines->off.data();
+      std::fill(out.begin(), out.end(), 0xCC);
+      kernel.fn(args);
+      ASSERT_EQ(out, expect) << "with lines";
     }
   }
 }

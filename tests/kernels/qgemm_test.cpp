@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -136,6 +137,38 @@ void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chu
       for (size_t j = static_cast<size_t>(c.n); j < ldo; ++j) ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + j], 0xAB);
     }
   }
+
+  // Evenly spaced thresholds (a BatchNorm and a uniform quantizer folded), also repeated ones
+  // (steps below 1), with their lines: kernels that use lines give the count all the same.
+  if (kCount < kMinLineThresholds) return;
+  std::vector<int32_t> even(t.size());
+  for (int64_t j = 0; j < c.n; ++j) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int64_t i = 0; i < c.m; ++i) {
+      lo = std::min(lo, expect[static_cast<size_t>(i * c.n + j)]);
+      hi = std::max(hi, expect[static_cast<size_t>(i * c.n + j)]);
+    }
+    const double step = std::max(0.35, static_cast<double>(hi - lo + 2) / kCount) * (1.0 + 0.013 * static_cast<double>(j % 7));
+    const double start = static_cast<double>(lo) - 1.0 + 0.37 * static_cast<double>(j % 3);
+    for (int q = 0; q < kCount; ++q) even[static_cast<size_t>(j * kCount + q)] = static_cast<int32_t>(std::ceil(start + q * step));
+  }
+  const auto lines = fit_threshold_lines(even.data(), c.n, kCount, round_up(c.n, 16));
+  ASSERT_TRUE(lines.has_value()) << "evenly spaced thresholds have lines";
+  const auto packed_even = pack_thresholds(even.data(), c.n, kCount, kernel.nr);
+  std::fill(codes.begin(), codes.end(), 0xAB);
+  args.thresholds = packed_even.data();
+  args.thresholds16 = nullptr;
+  args.line_inv = lines->inv.data();
+  args.line_off = lines->off.data();
+  kernel.fn(args);
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      const int64_t s = expect[static_cast<size_t>(i * c.n + j)];
+      int code = 0;
+      for (int q = 0; q < kCount; ++q) code += s >= even[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
+      ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + static_cast<size_t>(j)], code) << "lines, at row " << i << " channel " << j;
+    }
+  }
 }
 
 TEST(Qgemm, ListStartsWithGenericAndHasSimd) {
@@ -173,6 +206,41 @@ TEST(Qgemm, OperandRangesAndChunking) {
       if (HasFatalFailure()) return;
     }
   }
+}
+
+// The line of a channel decides every accumulator value exactly as counting does, checked
+// here over every value from well below the first threshold to well above the last.
+TEST(Qgemm, ThresholdLinesEqualTheCountEverywhere) {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int count = 4 + static_cast<int>(rng() % 12);
+    const double step = 0.3 + (rng() % 10000) / 10000.0 * (trial % 3 == 0 ? 3.0 : 400.0);
+    const double start = (static_cast<double>(rng() % 2000001) - 1000000.0) / 7.0;
+    std::vector<int32_t> t(static_cast<size_t>(count));
+    for (int q = 0; q < count; ++q) t[static_cast<size_t>(q)] = static_cast<int32_t>(std::ceil(start + q * step));
+    const auto lines = fit_threshold_lines(t.data(), 1, count, 16);
+    ASSERT_TRUE(lines.has_value()) << "trial " << trial << " step " << step << " start " << start;
+    EXPECT_EQ(lines->inv.size(), 16u);
+    EXPECT_EQ(threshold_line_code(lines->inv[1], lines->off[1], count, 12345), 0) << "padded channels give 0";
+    const int64_t margin = 3 + static_cast<int64_t>(step * 2);
+    for (int64_t acc = int64_t{t.front()} - margin; acc <= int64_t{t.back()} + margin; ++acc) {
+      int expect = 0;
+      for (int32_t v : t) expect += acc >= v ? 1 : 0;
+      ASSERT_EQ(threshold_line_code(lines->inv[0], lines->off[0], count, acc), expect)
+          << "trial " << trial << " acc " << acc;
+    }
+  }
+}
+
+TEST(Qgemm, ThresholdLinesRefuseWhatNoLineDecides) {
+  const std::vector<int32_t> uneven = {0, 1, 2, 50, 51, 52};  // a jump no line follows
+  EXPECT_FALSE(fit_threshold_lines(uneven.data(), 1, 6, 16).has_value());
+  const std::vector<int32_t> never = {0, 10, 20, INT32_MAX};  // "never" sentinel
+  EXPECT_FALSE(fit_threshold_lines(never.data(), 1, 4, 16).has_value());
+  // One channel without a line: no lines for the layer.
+  const std::vector<int32_t> two = {0, 10, 20, 30, 0, 1, 2, 90};
+  EXPECT_FALSE(fit_threshold_lines(two.data(), 2, 4, 16).has_value());
+  EXPECT_TRUE(fit_threshold_lines(two.data(), 1, 4, 16).has_value());
 }
 
 TEST(Qgemm, ChunkBound) {
