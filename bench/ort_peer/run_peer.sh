@@ -35,7 +35,7 @@ while [ "$i" -lt "$rounds" ]; do
   fp32="$fp32$(NODE_PATH="$peer/node_modules" node "$here/ort_bench.js" "$out/fp32.onnx" "$@")
 "
   qdq="$qdq$(NODE_PATH="$peer/node_modules" node "$here/ort_bench.js" "$out/qdq.onnx" "$@" 2>&1 | tr -d '\n')
-" || true
+"  # a QDQ export ORT cannot run leaves its error text, reported below
   i=$((i + 1))
 done
 
@@ -43,7 +43,7 @@ python3 - "$ours" "$fp32" "$qdq" <<'PY'
 import json, statistics, sys
 
 def rounds(text):
-    """Each line one run's JSON; None for a line that is not (the engine did not run)."""
+    """Each line one run's JSON; (None, the line) for a line that is not (the engine did not run)."""
     out = []
     for line in text.strip().splitlines():
         try:

@@ -19,6 +19,20 @@ namespace hn = hwy::HWY_NAMESPACE;
 #if HWY_TARGET != HWY_SCALAR  // the generic kernels cover one-lane targets
 
 constexpr size_t kMaxLanes = HWY_MAX_BYTES / 4;
+constexpr int64_t kMaxTapTable = 64;  // kernels tabulate the taps of windows up to this size
+
+// Stores the first `valid` lanes of v at dst (all of them when valid >= the lane count) without
+// writing past them.
+template <class D>
+HWY_INLINE void store_first(D d, hn::Vec<D> v, uint8_t* dst, int64_t valid) {
+  if (valid >= static_cast<int64_t>(hn::Lanes(d))) {
+    hn::StoreU(v, d, dst);
+    return;
+  }
+  alignas(64) uint8_t bytes[HWY_MAX_BYTES];
+  hn::StoreU(v, d, bytes);
+  std::memcpy(dst, bytes, static_cast<size_t>(valid));
+}
 
 // ---- depthwise integer ---------------------------------------------------------------------------
 
@@ -28,7 +42,6 @@ void dwconv_u8s8_hwy(const DwArgs& args) {
   const size_t nr = hn::Lanes(d32);
   const ConvGeometry& g = *args.g;
   const auto pad = hn::Set(d32, args.pad_code);
-  alignas(64) uint8_t codes[kMaxLanes];
   for (int64_t oy = args.oy0; oy < args.oy1; ++oy) {
     for (int64_t ox = 0; ox < g.out_w; ++ox) {
       uint8_t* dst = args.out + (oy * g.out_w + ox) * g.out_c;
@@ -49,8 +62,7 @@ void dwconv_u8s8_hwy(const DwArgs& args) {
         for (int q = 0; q < args.threshold_count; ++q) {
           below = hn::Add(below, hn::VecFromMask(d32, acc < hn::LoadU(d32, t + static_cast<size_t>(q) * nr)));
         }
-        hn::StoreU(hn::DemoteTo(du8, hn::Add(hn::Set(d32, args.threshold_count), below)), du8, codes);
-        std::memcpy(dst + c0, codes, static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(nr), g.out_c - c0)));
+        store_first(du8, hn::DemoteTo(du8, hn::Add(hn::Set(d32, args.threshold_count), below)), dst + c0, g.out_c - c0);
       }
     }
   }
@@ -58,12 +70,12 @@ void dwconv_u8s8_hwy(const DwArgs& args) {
 
 // int16 sums (dw_fits_int16): twice the channels per vector of the int32 kernel. Interior pixels
 // (every tap inside the input) go kDwPixels at a time through a table of tap offsets: one
-// weight load and one threshold load serve all of them, and their sums and counts are
-// independent chains. Border pixels test each tap's bounds.
+// weight load serves all of them and their sums are independent chains. Border pixels tabulate
+// their own taps, null outside the input.
 constexpr int kDwPixels = 4;
 
 // Codes of 16-bit sums: threshold_line_code per lane when the step has lines, else one compare
-// per threshold. b: minus the number of thresholds above (the compare way's running count).
+// per threshold.
 template <class D16>
 HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D16>> dw_i16_codes(const DwArgs& args, D16 d16, hn::Vec<D16> sums, int64_t c0) {
   const hn::Rebind<uint8_t, D16> du8;
@@ -93,7 +105,6 @@ HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64
   static_assert(P >= 1 && P <= 4);
   const hn::ScalableTag<int16_t> d16;
   const hn::Rebind<uint8_t, decltype(d16)> du8;
-  const auto nr = static_cast<int64_t>(hn::Lanes(d16));
   const ConvGeometry& g = *args.g;
   const int16_t* w = args.w16 + c0;
   // Named variables, not arrays: GCC keeps arrays of vectors on the stack inside the loop.
@@ -106,39 +117,10 @@ HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64
     if constexpr (P > 2) s2 = hn::Add(s2, hn::Mul(tap_input(2, t), wv));
     if constexpr (P > 3) s3 = hn::Add(s3, hn::Mul(tap_input(3, t), wv));
   }
-  const bool whole = c0 + nr <= g.out_c;
-  auto store = [&](int p, hn::Vec<decltype(du8)> code) {
-    uint8_t* out = dst + p * dst_step + c0;
-    if (whole) {
-      hn::StoreU(code, du8, out);
-    } else {
-      alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
-      hn::StoreU(code, du8, codes);
-      std::memcpy(out, codes, static_cast<size_t>(g.out_c - c0));
-    }
-  };
-  if (args.line_inv != nullptr) {
-    store(0, dw_i16_codes(args, d16, s0, c0));
-    if constexpr (P > 1) store(1, dw_i16_codes(args, d16, s1, c0));
-    if constexpr (P > 2) store(2, dw_i16_codes(args, d16, s2, c0));
-    if constexpr (P > 3) store(3, dw_i16_codes(args, d16, s3, c0));
-    return;
-  }
-  // Compares: each threshold loaded once for all pixels, the counts independent chains.
-  const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
-  auto b0 = hn::Zero(d16), b1 = b0, b2 = b0, b3 = b0;  // minus the number of thresholds above
-  for (int q = 0; q < args.threshold_count; ++q) {
-    const auto tv = hn::LoadU(d16, th + q * nr);
-    b0 = hn::Add(b0, hn::VecFromMask(d16, s0 < tv));
-    if constexpr (P > 1) b1 = hn::Add(b1, hn::VecFromMask(d16, s1 < tv));
-    if constexpr (P > 2) b2 = hn::Add(b2, hn::VecFromMask(d16, s2 < tv));
-    if constexpr (P > 3) b3 = hn::Add(b3, hn::VecFromMask(d16, s3 < tv));
-  }
-  const auto count = hn::Set(d16, static_cast<int16_t>(args.threshold_count));
-  store(0, hn::DemoteTo(du8, hn::Add(count, b0)));
-  if constexpr (P > 1) store(1, hn::DemoteTo(du8, hn::Add(count, b1)));
-  if constexpr (P > 2) store(2, hn::DemoteTo(du8, hn::Add(count, b2)));
-  if constexpr (P > 3) store(3, hn::DemoteTo(du8, hn::Add(count, b3)));
+  store_first(du8, dw_i16_codes(args, d16, s0, c0), dst + c0, g.out_c - c0);
+  if constexpr (P > 1) store_first(du8, dw_i16_codes(args, d16, s1, c0), dst + dst_step + c0, g.out_c - c0);
+  if constexpr (P > 2) store_first(du8, dw_i16_codes(args, d16, s2, c0), dst + 2 * dst_step + c0, g.out_c - c0);
+  if constexpr (P > 3) store_first(du8, dw_i16_codes(args, d16, s3, c0), dst + 3 * dst_step + c0, g.out_c - c0);
 }
 
 // One pixel, any position, every channel block: taps outside the input read pad_code.
@@ -152,10 +134,9 @@ HWY_INLINE void dw_i16_border(const DwArgs& args, int64_t oy, int64_t ox) {
     const int64_t ix = ox * g.stride_w - g.pad_left + (t % g.kernel_w) * g.dilation_w;
     return iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w ? args.in + (iy * g.in_w + ix) * g.in_c : nullptr;
   };
-  constexpr int64_t kMaxTaps = 64;
-  const uint8_t* tap_in[kMaxTaps];
+  const uint8_t* tap_in[kMaxTapTable];
   const int64_t taps = g.taps();
-  const bool table = taps <= kMaxTaps;  // else computed per block
+  const bool table = taps <= kMaxTapTable;  // else computed per block
   for (int64_t t = 0; table && t < taps; ++t) tap_in[t] = pixel(t);
   const auto pad = hn::Set(d16, static_cast<int16_t>(args.pad_code));
   uint8_t* dst = args.out + (oy * g.out_w + ox) * g.out_c;
@@ -166,14 +147,7 @@ HWY_INLINE void dw_i16_border(const DwArgs& args, int64_t oy, int64_t ox) {
       const auto x = p != nullptr ? hn::PromoteTo(d16, hn::LoadU(du8, p + c0)) : pad;
       acc = hn::Add(acc, hn::Mul(x, hn::LoadU(d16, args.w16 + c0 + t * args.c_padded)));
     }
-    const auto code = dw_i16_codes(args, d16, acc, c0);
-    if (c0 + nr <= g.out_c) {
-      hn::StoreU(code, du8, dst + c0);
-    } else {
-      alignas(64) uint8_t codes[HWY_MAX_BYTES / 2];
-      hn::StoreU(code, du8, codes);
-      std::memcpy(dst + c0, codes, static_cast<size_t>(g.out_c - c0));
-    }
+    store_first(du8, dw_i16_codes(args, d16, acc, c0), dst + c0, g.out_c - c0);
   }
 }
 
@@ -182,9 +156,8 @@ void dwconv_u8s8_i16_hwy(const DwArgs& args) {
   const auto nr = static_cast<int64_t>(hn::Lanes(d16));
   const ConvGeometry& g = *args.g;
   const int64_t taps = g.taps();
-  constexpr int64_t kMaxTaps = 64;
-  int64_t offset[kMaxTaps];
-  const bool table = taps <= kMaxTaps;
+  int64_t offset[kMaxTapTable];
+  const bool table = taps <= kMaxTapTable;
   for (int64_t t = 0; table && t < taps; ++t) {
     offset[t] = ((t / g.kernel_w) * g.dilation_h * g.in_w + (t % g.kernel_w) * g.dilation_w) * g.in_c;
   }
@@ -335,14 +308,7 @@ HWY_INLINE void store_float_block(const FconvArgs& args, int64_t pixel, int64_t 
   for (int q = 0; q < args.threshold_count; ++q) {
     below = hn::Add(below, hn::BitCast(di, hn::VecFromMask(df, y < hn::LoadU(df, t + static_cast<size_t>(q) * nr))));
   }
-  const auto codes = hn::DemoteTo(du8, hn::Add(hn::Set(di, args.threshold_count), below));
-  if (n_valid == static_cast<int64_t>(nr)) {
-    hn::StoreU(codes, du8, dst);
-  } else {
-    alignas(64) uint8_t bytes[kMaxLanes];
-    hn::StoreU(codes, du8, bytes);
-    std::memcpy(dst, bytes, static_cast<size_t>(n_valid));
-  }
+  store_first(du8, hn::DemoteTo(du8, hn::Add(hn::Set(di, args.threshold_count), below)), dst, n_valid);
 }
 
 // One input vector of nr floats times weights w[0..nr) (doubles) into the block's two sums.
@@ -452,16 +418,7 @@ HWY_NOINLINE void filter_store(const FconvArgs& args, int64_t oy, int64_t ox, in
   const int64_t c0 = block * nr;
   const auto y = hn::Add(acc, hn::LoadU(df, args.bias32 + c0));
   uint8_t* dst = args.out_codes + (oy * g.out_w + ox) * g.out_c + c0;
-  auto store = [&](hn::Vec<DI> code) {
-    const auto codes = hn::DemoteTo(du8, code);
-    if (c0 + nr <= g.out_c) {
-      hn::StoreU(codes, du8, dst);
-    } else {
-      alignas(64) uint8_t bytes[kMaxLanes];
-      hn::StoreU(codes, du8, bytes);
-      std::memcpy(dst, bytes, static_cast<size_t>(g.out_c - c0));
-    }
-  };
+  auto store = [&](hn::Vec<DI> code) { store_first(du8, hn::DemoteTo(du8, code), dst, g.out_c - c0); };
   {
     // The thresholds' straight-line fit: no threshold near y in any lane decides all of them.
     const auto z = hn::Mul(hn::Sub(y, hn::LoadU(df, args.fit_a + c0)), hn::LoadU(df, args.fit_inv + c0));

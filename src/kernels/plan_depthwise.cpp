@@ -75,9 +75,7 @@ DwSpec make_dw_spec(const LinearDesc& d, const std::vector<int64_t>& wc, const s
       spec.packed_t = pack_thresholds(thresholds.data(), d.m, count, kernel->nr);
       spec.w16 = narrow_int16(spec.w);
       spec.packed_t16 = narrow_int16(spec.packed_t);
-      if (count >= kMinLineThresholds) {
-        if (auto lines = fit_threshold_lines(thresholds.data(), d.m, count, cp)) spec.lines = std::move(*lines);
-      }
+      if (auto lines = fit_threshold_lines(thresholds.data(), d.m, count, cp)) spec.lines = std::move(*lines);
       return spec;
     }
     kernel = &dwconv_best(simd, false);

@@ -13,6 +13,14 @@ namespace dnnsplit::kernels {
 
 namespace {
 
+// QGemmArgs and DwArgs: the step's threshold lines, when it has them.
+template <typename Args>
+void use_lines(Args& args, const ThresholdLines& lines) {
+  if (lines.inv.empty()) return;
+  args.line_inv = lines.inv.data();
+  args.line_off = lines.off.data();
+}
+
 // Gives t the type and shape, reusing its storage when the size is unchanged.
 void prepare(Tensor& t, ElemType type, const Shape& shape) {
   const auto n = static_cast<size_t>(shape_numel(shape));
@@ -418,10 +426,7 @@ class QGemmStep final : public Step {
     args.thresholds = s_.packed_t.data();
     args.threshold_count = s_.threshold_count;
     if (!s_.packed_t16.empty()) args.thresholds16 = s_.packed_t16.data();
-    if (!s_.lines.inv.empty()) {
-      args.line_inv = s_.lines.inv.data();
-      args.line_off = s_.lines.off.data();
-    }
+    use_lines(args, s_.lines);
     return args;
   }
 
@@ -534,10 +539,7 @@ class DwStep final : public Step {
     args.threshold_count = s_.threshold_count;
     args.w16 = s_.w16.data();
     args.thresholds16 = s_.packed_t16.data();
-    if (!s_.lines.inv.empty()) {
-      args.line_inv = s_.lines.inv.data();
-      args.line_off = s_.lines.off.data();
-    }
+    use_lines(args, s_.lines);
     s_.kernel->fn(args);
     for (const auto& e : s_.exact) redo(e, args.in, args.out);
   }

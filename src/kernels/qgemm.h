@@ -93,8 +93,9 @@ struct ThresholdLines {
   std::vector<float> inv, off;  // [n_padded]; padded channels give code 0
 };
 // Lines for T given [n][count] (ascending per channel), or nullopt when some channel has none
-// (its thresholds are too far from evenly spaced); worth it from about 4 thresholds.
-std::optional<ThresholdLines> fit_threshold_lines(const int32_t* t, int64_t n, int count, int64_t n_padded);
+// (its thresholds are too far from evenly spaced) or when count < kMinLineThresholds (fewer
+// compares cost less than the conversion).
 inline constexpr int kMinLineThresholds = 4;
+std::optional<ThresholdLines> fit_threshold_lines(const int32_t* t, int64_t n, int count, int64_t n_padded);
 
 }  // namespace dnnsplit::kernels

@@ -116,7 +116,7 @@ std::optional<float> middle_offset(const int32_t* t, int count, double inv) {
 }  // namespace
 
 std::optional<ThresholdLines> fit_threshold_lines(const int32_t* t, int64_t n, int count, int64_t n_padded) {
-  if (count < 1) return std::nullopt;
+  if (count < kMinLineThresholds) return std::nullopt;
   ThresholdLines lines;
   lines.inv.assign(static_cast<size_t>(n_padded), 0.0F);
   lines.off.assign(static_cast<size_t>(n_padded), 0.0F);
@@ -135,7 +135,6 @@ std::optional<ThresholdLines> fit_threshold_lines(const int32_t* t, int64_t n, i
         if (gap > 1.0) inv_hi = std::min(inv_hi, (r - q) / (gap - 1.0));
       }
     }
-    if (count == 1) inv_hi = 1.0;  // any slope; 1 keeps the offset small
     if (!(inv_lo < inv_hi)) return std::nullopt;
     const auto inv = static_cast<float>(std::isfinite(inv_hi) ? (inv_lo + inv_hi) / 2 : inv_lo * 2);
     const auto off = middle_offset(tj, count, static_cast<double>(inv));

@@ -5,6 +5,7 @@
 // every k_chunk, which qgemm_k_chunk bounds so no int16 sum can overflow.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "qgemm_u8s8_hwy.cpp"
@@ -76,8 +77,8 @@ HWY_INLINE void for_segments(const QGemmArgs& args, const uint8_t* a, int64_t k0
 // The AVX2 inner loop in intrinsics: through Highway's wrappers GCC 12 allocates the
 // accumulators with a register copy each per iteration (25% more instructions); compiled on its
 // own (not inlined) it gets the clean loop. Up to 6 rows: 12 accumulators, 2 weight vectors and
-// a broadcast fill the 16 registers, and the loop stays under Zen 3's 6 instructions per cycle
-// while two vpmaddubsw issue per cycle (4 rows need 6.5 per cycle, so they wait on dispatch).
+// a broadcast fill the 16 registers (measured: as fast as 4 rows on CNV's convs, which are
+// bound by the two vpmaddubsw per cycle, a few percent faster on MobileNet's pointwise ones).
 // Writes s[0 .. 2 * MR).
 template <int MR>
 HWY_NOINLINE void tile_u8s8_avx2(const QGemmArgs& args, const uint8_t* a_row0, size_t lda, const int8_t* w, int64_t k0,
@@ -340,6 +341,19 @@ HWY_INLINE void tile_codes_avx2(const QGemmArgs& args, int64_t row0, const int8_
 }
 #endif
 
+// The rows left after the whole tiles, 0 <= rows <= kMax, as one narrower tile:
+// fn(std::integral_constant<int, rows>) unless rows is 0.
+template <int kMax, class F>
+HWY_INLINE void with_tail_rows(int64_t rows, F&& fn) {
+  if constexpr (kMax >= 1) {
+    if (rows == kMax) {
+      fn(std::integral_constant<int, kMax>{});
+    } else {
+      with_tail_rows<kMax - 1>(rows, fn);
+    }
+  }
+}
+
 template <int MR, bool kNative>
 void qgemm_u8s8_hwy(const QGemmArgs& args) {
 #if HWY_TARGET == HWY_AVX2
@@ -353,25 +367,9 @@ void qgemm_u8s8_hwy(const QGemmArgs& args) {
       const int64_t n_valid = std::min<int64_t>(16, args.n - col0);
       int64_t i = 0;
       for (; i + 6 <= args.m; i += 6) tile_codes_avx2<6>(args, i, w, col0, n_valid, thr, thr16);
-      switch (args.m - i) {
-        case 5:
-          tile_codes_avx2<5>(args, i, w, col0, n_valid, thr, thr16);
-          break;
-        case 4:
-          tile_codes_avx2<4>(args, i, w, col0, n_valid, thr, thr16);
-          break;
-        case 3:
-          tile_codes_avx2<3>(args, i, w, col0, n_valid, thr, thr16);
-          break;
-        case 2:
-          tile_codes_avx2<2>(args, i, w, col0, n_valid, thr, thr16);
-          break;
-        case 1:
-          tile_codes_avx2<1>(args, i, w, col0, n_valid, thr, thr16);
-          break;
-        default:
-          break;
-      }
+      with_tail_rows<5>(args.m - i, [&](auto rows) {
+        tile_codes_avx2<decltype(rows)::value>(args, i, w, col0, n_valid, thr, thr16);
+      });
     }
     return;
   }
@@ -393,23 +391,12 @@ void qgemm_u8s8_hwy(const QGemmArgs& args) {
     }
     // Row tail: one narrower tile, so short rows (implicit conv rows of 3 or 10 pixels) keep
     // most of the weight reuse.
-    const uint8_t* a = args.a + static_cast<size_t>(i) * args.lda;
-    switch (args.m - i) {
-      case 3:
-        tile_u8s8<3, kNative>(args, a, args.lda, w, args.k_padded, args.k_chunk, acc);
-        epilogue_u8s8(args, acc, 3, i, col0, n_valid, thr);
-        break;
-      case 2:
-        tile_u8s8<2, kNative>(args, a, args.lda, w, args.k_padded, args.k_chunk, acc);
-        epilogue_u8s8(args, acc, 2, i, col0, n_valid, thr);
-        break;
-      case 1:
-        tile_u8s8<1, kNative>(args, a, args.lda, w, args.k_padded, args.k_chunk, acc);
-        epilogue_u8s8(args, acc, 1, i, col0, n_valid, thr);
-        break;
-      default:
-        break;
-    }
+    with_tail_rows<MR - 1>(args.m - i, [&](auto rows) {
+      constexpr int kRows = decltype(rows)::value;
+      tile_u8s8<kRows, kNative>(args, args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk,
+                                acc);
+      epilogue_u8s8(args, acc, kRows, i, col0, n_valid, thr);
+    });
   }
 }
 

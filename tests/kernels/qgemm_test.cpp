@@ -121,21 +121,27 @@ void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chu
   const bool fits16 = kernel.nr == 16 && std::all_of(expect.begin(), expect.end(), in16) &&
                       std::all_of(t.begin(), t.end(), [&](int32_t v) { return in16(v); });
   const auto packed_t16 = fits16 ? pack_thresholds_i16(t.data(), c.n, kCount) : std::vector<int16_t>{};
-  for (const bool int16 : {false, true}) {
-    if (int16 && !fits16) continue;
-    SCOPED_TRACE(int16 ? "int16 thresholds" : "int32 thresholds");
+  // Runs the kernel into fresh codes; each must be the count of thresholds (given [n][kCount])
+  // at or below its sum, and the bytes past n untouched.
+  auto run_and_check_codes = [&](const std::vector<int32_t>& thresholds) {
     std::fill(codes.begin(), codes.end(), 0xAB);
-    args.thresholds16 = int16 ? packed_t16.data() : nullptr;
     kernel.fn(args);
     for (int64_t i = 0; i < c.m; ++i) {
       for (int64_t j = 0; j < c.n; ++j) {
         const int64_t s = expect[static_cast<size_t>(i * c.n + j)];
         int code = 0;
-        for (int q = 0; q < kCount; ++q) code += s >= t[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
+        for (int q = 0; q < kCount; ++q) code += s >= thresholds[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
         ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + static_cast<size_t>(j)], code) << "at row " << i << " channel " << j;
       }
       for (size_t j = static_cast<size_t>(c.n); j < ldo; ++j) ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + j], 0xAB);
     }
+  };
+  for (const bool int16 : {false, true}) {
+    if (int16 && !fits16) continue;
+    SCOPED_TRACE(int16 ? "int16 thresholds" : "int32 thresholds");
+    args.thresholds16 = int16 ? packed_t16.data() : nullptr;
+    run_and_check_codes(t);
+    if (::testing::Test::HasFatalFailure()) return;
   }
 
   // Evenly spaced thresholds (a BatchNorm and a uniform quantizer folded), also repeated ones
@@ -155,20 +161,12 @@ void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chu
   const auto lines = fit_threshold_lines(even.data(), c.n, kCount, round_up(c.n, 16));
   ASSERT_TRUE(lines.has_value()) << "evenly spaced thresholds have lines";
   const auto packed_even = pack_thresholds(even.data(), c.n, kCount, kernel.nr);
-  std::fill(codes.begin(), codes.end(), 0xAB);
+  SCOPED_TRACE("evenly spaced thresholds with lines");
   args.thresholds = packed_even.data();
   args.thresholds16 = nullptr;
   args.line_inv = lines->inv.data();
   args.line_off = lines->off.data();
-  kernel.fn(args);
-  for (int64_t i = 0; i < c.m; ++i) {
-    for (int64_t j = 0; j < c.n; ++j) {
-      const int64_t s = expect[static_cast<size_t>(i * c.n + j)];
-      int code = 0;
-      for (int q = 0; q < kCount; ++q) code += s >= even[static_cast<size_t>(j * kCount + q)] ? 1 : 0;
-      ASSERT_EQ(codes[static_cast<size_t>(i) * ldo + static_cast<size_t>(j)], code) << "lines, at row " << i << " channel " << j;
-    }
-  }
+  run_and_check_codes(even);
 }
 
 TEST(Qgemm, ListStartsWithGenericAndHasSimd) {
