@@ -87,7 +87,8 @@ HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D16>> dw_i16_codes(const DwArgs& args, D1
     const auto top = hn::Set(df, static_cast<float>(args.threshold_count));
     const auto n = static_cast<int64_t>(hn::Lanes(d32));
     auto half = [&](hn::Vec<decltype(dh)> v, int64_t c) {
-      const auto x = hn::MulAdd(hn::ConvertTo(df, hn::PromoteTo(d32, v)), hn::LoadU(df, args.line_inv + c), hn::LoadU(df, args.line_off + c));
+      const auto x = hn::MulAdd(hn::ConvertTo(df, hn::PromoteTo(d32, v)), hn::LoadU(df, args.line_inv + c),
+                                hn::LoadU(df, args.line_off + c));
       return hn::DemoteTo(du8h, hn::ConvertTo(d32, hn::Min(hn::Max(x, hn::Zero(df)), top)));
     };
     return hn::Combine(du8, half(hn::UpperHalf(dh, sums), c0 + n), half(hn::LowerHalf(dh, sums), c0));
@@ -95,7 +96,8 @@ HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D16>> dw_i16_codes(const DwArgs& args, D1
   const auto nr = static_cast<int64_t>(hn::Lanes(d16));
   const int16_t* th = args.thresholds16 + (c0 / nr) * args.threshold_count * nr;
   auto below = hn::Zero(d16);
-  for (int q = 0; q < args.threshold_count; ++q) below = hn::Add(below, hn::VecFromMask(d16, sums < hn::LoadU(d16, th + q * nr)));
+  for (int q = 0; q < args.threshold_count; ++q)
+    below = hn::Add(below, hn::VecFromMask(d16, sums < hn::LoadU(d16, th + q * nr)));
   return hn::DemoteTo(du8, hn::Add(hn::Set(d16, static_cast<int16_t>(args.threshold_count)), below));
 }
 
@@ -109,7 +111,9 @@ HWY_INLINE void dw_i16_interior(const DwArgs& args, const int64_t* offset, int64
   const int16_t* w = args.w16 + c0;
   // Named variables, not arrays: GCC keeps arrays of vectors on the stack inside the loop.
   auto s0 = hn::Zero(d16), s1 = s0, s2 = s0, s3 = s0;
-  auto tap_input = [&](int p, int64_t t) { return hn::PromoteTo(d16, hn::LoadU(du8, base + p * pixel_step + offset[t] + c0)); };
+  auto tap_input = [&](int p, int64_t t) {
+    return hn::PromoteTo(d16, hn::LoadU(du8, base + p * pixel_step + offset[t] + c0));
+  };
   for (int64_t t = 0; t < taps; ++t) {
     const auto wv = hn::LoadU(d16, w + t * args.c_padded);
     s0 = hn::Add(s0, hn::Mul(tap_input(0, t), wv));
@@ -182,7 +186,8 @@ void dwconv_u8s8_i16_hwy(const DwArgs& args) {
       for (; ox + kDwPixels <= hi; ox += kDwPixels, base += kDwPixels * pixel_step, dst += kDwPixels * g.out_c) {
         dw_i16_interior<kDwPixels>(args, offset, taps, base, pixel_step, c0, dst, g.out_c);
       }
-      for (; ox < hi; ++ox, base += pixel_step, dst += g.out_c) dw_i16_interior<1>(args, offset, taps, base, pixel_step, c0, dst, g.out_c);
+      for (; ox < hi; ++ox, base += pixel_step, dst += g.out_c)
+        dw_i16_interior<1>(args, offset, taps, base, pixel_step, c0, dst, g.out_c);
     }
   }
 }

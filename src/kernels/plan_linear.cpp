@@ -386,7 +386,8 @@ bool Compiler::try_linear(size_t index) {
       bool fits16 = kernel->nr == 16 && std::all_of(thresholds.begin(), thresholds.end(), [&](int32_t t) { return in16(t); });
       for (size_t m = 0; fits16 && m < ms; ++m) fits16 = in16(accs.lo[m]) && in16(accs.hi[m]);
       if (fits16) spec.packed_t16 = pack_thresholds_i16(thresholds.data(), d.m, rq.count);
-      if (auto lines = fit_threshold_lines(thresholds.data(), d.m, rq.count, round_up(d.m, 16))) spec.lines = std::move(*lines);
+      if (auto lines = fit_threshold_lines(thresholds.data(), d.m, rq.count, round_up(d.m, 16)))
+        spec.lines = std::move(*lines);
       const int slot = new_codes_slot(pixels * d.m);
       add_step(make_qgemm_step({name, "qgemm", kernel->name, macs}, std::move(spec), in->slot, slot, false));
       finish_codes(slot, rq);

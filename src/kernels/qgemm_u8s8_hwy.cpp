@@ -87,47 +87,48 @@ HWY_NOINLINE void tile_u8s8_avx2(const QGemmArgs& args, const uint8_t* a_row0, s
   __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
   __m256i s40 = s00, s41 = s00, s50 = s00, s51 = s00;
   // always_inline: a lambda GCC leaves out of line keeps the accumulators in memory.
-  for_segments(args, a_row0, k0, k1, [&](const uint8_t* a, int64_t kb, int64_t ke) __attribute__((always_inline)) {
-    const int8_t* wp = w + kb * 16;
-    auto row = [&](int r, int64_t k) __attribute__((always_inline)) {
-      uint32_t q;
-      std::memcpy(&q, a + static_cast<size_t>(r) * lda + static_cast<size_t>(k), 4);
-      return _mm256_set1_epi32(static_cast<int32_t>(q));
-    };
+  for_segments(
+      args, a_row0, k0, k1, [&](const uint8_t* a, int64_t kb, int64_t ke) __attribute__((always_inline)) {
+        const int8_t* wp = w + kb * 16;
+        auto row = [&](int r, int64_t k) __attribute__((always_inline)) {
+          uint32_t q;
+          std::memcpy(&q, a + static_cast<size_t>(r) * lda + static_cast<size_t>(k), 4);
+          return _mm256_set1_epi32(static_cast<int32_t>(q));
+        };
 #pragma GCC unroll 2
-    for (int64_t k = kb; k < ke; k += 4, wp += 64) {
-      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp));
-      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 32));
-      __m256i b = row(0, k);
-      s00 = _mm256_add_epi16(s00, _mm256_maddubs_epi16(b, w0));
-      s01 = _mm256_add_epi16(s01, _mm256_maddubs_epi16(b, w1));
-      if constexpr (MR > 1) {
-        b = row(1, k);
-        s10 = _mm256_add_epi16(s10, _mm256_maddubs_epi16(b, w0));
-        s11 = _mm256_add_epi16(s11, _mm256_maddubs_epi16(b, w1));
-      }
-      if constexpr (MR > 2) {
-        b = row(2, k);
-        s20 = _mm256_add_epi16(s20, _mm256_maddubs_epi16(b, w0));
-        s21 = _mm256_add_epi16(s21, _mm256_maddubs_epi16(b, w1));
-      }
-      if constexpr (MR > 3) {
-        b = row(3, k);
-        s30 = _mm256_add_epi16(s30, _mm256_maddubs_epi16(b, w0));
-        s31 = _mm256_add_epi16(s31, _mm256_maddubs_epi16(b, w1));
-      }
-      if constexpr (MR > 4) {
-        b = row(4, k);
-        s40 = _mm256_add_epi16(s40, _mm256_maddubs_epi16(b, w0));
-        s41 = _mm256_add_epi16(s41, _mm256_maddubs_epi16(b, w1));
-      }
-      if constexpr (MR > 5) {
-        b = row(5, k);
-        s50 = _mm256_add_epi16(s50, _mm256_maddubs_epi16(b, w0));
-        s51 = _mm256_add_epi16(s51, _mm256_maddubs_epi16(b, w1));
-      }
-    }
-  });
+        for (int64_t k = kb; k < ke; k += 4, wp += 64) {
+          const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp));
+          const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 32));
+          __m256i b = row(0, k);
+          s00 = _mm256_add_epi16(s00, _mm256_maddubs_epi16(b, w0));
+          s01 = _mm256_add_epi16(s01, _mm256_maddubs_epi16(b, w1));
+          if constexpr (MR > 1) {
+            b = row(1, k);
+            s10 = _mm256_add_epi16(s10, _mm256_maddubs_epi16(b, w0));
+            s11 = _mm256_add_epi16(s11, _mm256_maddubs_epi16(b, w1));
+          }
+          if constexpr (MR > 2) {
+            b = row(2, k);
+            s20 = _mm256_add_epi16(s20, _mm256_maddubs_epi16(b, w0));
+            s21 = _mm256_add_epi16(s21, _mm256_maddubs_epi16(b, w1));
+          }
+          if constexpr (MR > 3) {
+            b = row(3, k);
+            s30 = _mm256_add_epi16(s30, _mm256_maddubs_epi16(b, w0));
+            s31 = _mm256_add_epi16(s31, _mm256_maddubs_epi16(b, w1));
+          }
+          if constexpr (MR > 4) {
+            b = row(4, k);
+            s40 = _mm256_add_epi16(s40, _mm256_maddubs_epi16(b, w0));
+            s41 = _mm256_add_epi16(s41, _mm256_maddubs_epi16(b, w1));
+          }
+          if constexpr (MR > 5) {
+            b = row(5, k);
+            s50 = _mm256_add_epi16(s50, _mm256_maddubs_epi16(b, w0));
+            s51 = _mm256_add_epi16(s51, _mm256_maddubs_epi16(b, w1));
+          }
+        }
+      });
   s[0] = s00, s[1] = s01;
   if constexpr (MR > 1) s[2] = s10, s[3] = s11;
   if constexpr (MR > 2) s[4] = s20, s[5] = s21;
@@ -315,8 +316,10 @@ HWY_INLINE void codes_from_partials_avx2(const QGemmArgs& args, const __m256i* s
     __m256i c0 = _mm256_set1_epi32(count);
     __m256i c1 = c0;
     for (int t = 0; t < count; ++t) {
-      c0 = _mm256_add_epi32(c0, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16)), v0));
-      c1 = _mm256_add_epi32(c1, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16 + 8)), v1));
+      c0 = _mm256_add_epi32(c0,
+                            _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16)), v0));
+      c1 = _mm256_add_epi32(
+          c1, _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr + t * 16 + 8)), v1));
     }
     store_codes_avx2(args, _mm256_packs_epi32(c0, c1), row0 + r, col0, n_valid);
   }
@@ -328,15 +331,9 @@ HWY_INLINE void tile_codes_avx2(const QGemmArgs& args, int64_t row0, const int8_
   __m256i s[12];
   tile_u8s8_avx2<MR>(args, args.a + static_cast<size_t>(row0) * args.lda, args.lda, w, 0, args.k_padded, s);
   switch (args.threshold_count) {
-    case 1:
-      codes_from_partials_avx2<MR, 1>(args, s, row0, col0, n_valid, thr, nullptr);
-      break;
-    case 2:
-      codes_from_partials_avx2<MR, 2>(args, s, row0, col0, n_valid, thr, nullptr);
-      break;
-    default:
-      codes_from_partials_avx2<MR, -1>(args, s, row0, col0, n_valid, thr, thr16);
-      break;
+    case 1: codes_from_partials_avx2<MR, 1>(args, s, row0, col0, n_valid, thr, nullptr); break;
+    case 2: codes_from_partials_avx2<MR, 2>(args, s, row0, col0, n_valid, thr, nullptr); break;
+    default: codes_from_partials_avx2<MR, -1>(args, s, row0, col0, n_valid, thr, thr16); break;
   }
 }
 #endif
@@ -393,8 +390,8 @@ void qgemm_u8s8_hwy(const QGemmArgs& args) {
     // most of the weight reuse.
     with_tail_rows<MR - 1>(args.m - i, [&](auto rows) {
       constexpr int kRows = decltype(rows)::value;
-      tile_u8s8<kRows, kNative>(args, args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded, args.k_chunk,
-                                acc);
+      tile_u8s8<kRows, kNative>(args, args.a + static_cast<size_t>(i) * args.lda, args.lda, w, args.k_padded,
+                                args.k_chunk, acc);
       epilogue_u8s8(args, acc, kRows, i, col0, n_valid, thr);
     });
   }

@@ -52,10 +52,10 @@ std::vector<uint8_t> random_codes(size_t n, int max, std::mt19937& rng) {
 }
 
 const ConvGeometry kGeometries[] = {
-    geometry(5, 7, 3, 5, 3, 1, 0),   geometry(6, 6, 8, 9, 3, 2, 1),  geometry(4, 5, 17, 16, 1, 1, 0),
-    geometry(7, 4, 4, 33, 3, 1, 1),  geometry(9, 9, 1, 3, 3, 2, 0),  geometry(3, 3, 32, 8, 3, 1, 1),
-    geometry(8, 8, 9, 4, 2, 2, 0),   geometry(1, 1, 5, 7, 1, 1, 0),  geometry(13, 19, 3, 32, 3, 2, 1),
-    geometry(5, 23, 40, 40, 3, 1, 1),  // interior pixels in groups of 4 plus one, a channel tail
+    geometry(5, 7, 3, 5, 3, 1, 0),     geometry(6, 6, 8, 9, 3, 2, 1), geometry(4, 5, 17, 16, 1, 1, 0),
+    geometry(7, 4, 4, 33, 3, 1, 1),    geometry(9, 9, 1, 3, 3, 2, 0), geometry(3, 3, 32, 8, 3, 1, 1),
+    geometry(8, 8, 9, 4, 2, 2, 0),     geometry(1, 1, 5, 7, 1, 1, 0), geometry(13, 19, 3, 32, 3, 2, 1),
+    geometry(5, 23, 40, 40, 3, 1, 1),   // interior pixels in groups of 4 plus one, a channel tail
     geometry(10, 11, 17, 17, 9, 1, 4),  // 81 taps: more than the kernels tabulate
 };
 

@@ -1,5 +1,7 @@
 // Every qgemm kernel against a naive int64 product written here, over tile edges (m around mr,
 // n around nr, k around kr), operand ranges at their bounds and forced int16 chunking.
+#include "qgemm.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,8 +10,6 @@
 #include <cstdint>
 #include <random>
 #include <vector>
-
-#include "qgemm.h"
 
 namespace dnnsplit::kernels {
 namespace {
@@ -154,9 +154,11 @@ void check_kernel(const QGemmKernel& kernel, const Case& c, bool force_small_chu
       lo = std::min(lo, expect[static_cast<size_t>(i * c.n + j)]);
       hi = std::max(hi, expect[static_cast<size_t>(i * c.n + j)]);
     }
-    const double step = std::max(0.35, static_cast<double>(hi - lo + 2) / kCount) * (1.0 + 0.013 * static_cast<double>(j % 7));
+    const double step =
+        std::max(0.35, static_cast<double>(hi - lo + 2) / kCount) * (1.0 + 0.013 * static_cast<double>(j % 7));
     const double start = static_cast<double>(lo) - 1.0 + 0.37 * static_cast<double>(j % 3);
-    for (int q = 0; q < kCount; ++q) even[static_cast<size_t>(j * kCount + q)] = static_cast<int32_t>(std::ceil(start + q * step));
+    for (int q = 0; q < kCount; ++q)
+      even[static_cast<size_t>(j * kCount + q)] = static_cast<int32_t>(std::ceil(start + q * step));
   }
   const auto lines = fit_threshold_lines(even.data(), c.n, kCount, round_up(c.n, 16));
   ASSERT_TRUE(lines.has_value()) << "evenly spaced thresholds have lines";
